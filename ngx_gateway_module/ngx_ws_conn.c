@@ -1,0 +1,1302 @@
+
+/*
+ * Copyright (C) The gateway authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include "ngx_ws.h"
+
+
+/*
+ * An upgraded connection belongs to the WebSocket layer alone: once the
+ * 101 response is out, the HTTP request and its pool are freed (as nginx
+ * does for an idle keep-alive connection) and the connection keeps only
+ * its own small pool with an ngx_ws_conn_t in it.  Reads go through one
+ * per-process scratch buffer, so an idle connection owns no read buffer;
+ * a message that spans reads is assembled in a buffer that lives only as
+ * long as the message.
+ */
+
+
+/* reads per event before yielding to other connections */
+#define NGX_WS_READ_ROUNDS        16
+
+/* iovecs per writev(); nginx's own preallocation */
+#define NGX_WS_FLUSH_BUFS         NGX_IOVS_PREALLOCATE
+
+/*
+ * After our close frame is out and the write side is shut, how long to
+ * wait for the peer to close its side (RFC 6455 7.1.1: the server closes
+ * the TCP connection first, then waits briefly for the client to do so).
+ */
+#define NGX_WS_LINGER_TIMEOUT     3000
+
+#define NGX_WS_MIN_MESSAGE_BUFFER 4096
+
+
+static void ngx_ws_upgrade_cleanup(void *data);
+static ngx_ws_conn_t *ngx_ws_upgrade_lookup(ngx_http_request_t *r);
+static void ngx_ws_takeover_handler(ngx_http_request_t *r);
+static void ngx_ws_free_header_buffers(ngx_connection_t *c,
+    ngx_http_connection_t *hc);
+static void ngx_ws_read_handler(ngx_event_t *rev);
+static void ngx_ws_write_handler(ngx_event_t *wev);
+static void ngx_ws_read(ngx_ws_conn_t *ws);
+static void ngx_ws_consume(ngx_ws_conn_t *ws, u_char *pos, u_char *last);
+static void ngx_ws_data_chunk(ngx_ws_conn_t *ws, ngx_ws_chunk_t *ch);
+static ngx_int_t ngx_ws_message_append(ngx_ws_conn_t *ws, u_char *data,
+    size_t len);
+static void ngx_ws_control_chunk(ngx_ws_conn_t *ws, ngx_ws_chunk_t *ch);
+static void ngx_ws_control(ngx_ws_conn_t *ws, ngx_uint_t opcode,
+    u_char *data, size_t len);
+static void ngx_ws_deliver(ngx_ws_conn_t *ws, ngx_uint_t opcode,
+    u_char *data, size_t len);
+static void ngx_ws_fail(ngx_ws_conn_t *ws, ngx_uint_t code,
+    const char *reason);
+static void ngx_ws_shutdown(ngx_ws_conn_t *ws);
+static void ngx_ws_timeout(ngx_ws_conn_t *ws);
+static ngx_int_t ngx_ws_queue(ngx_ws_conn_t *ws, ngx_ws_out_t *out,
+    size_t bytes, ngx_uint_t control);
+static ngx_int_t ngx_ws_flush(ngx_ws_conn_t *ws);
+static void ngx_ws_out_advance(ngx_ws_conn_t *ws, ngx_buf_t *bufs,
+    u_char **starts, ngx_uint_t n);
+static void ngx_ws_linger(ngx_ws_conn_t *ws);
+static void ngx_ws_arm_timer(ngx_ws_conn_t *ws);
+static void ngx_ws_finalize(ngx_ws_conn_t *ws);
+static void ngx_ws_destroy(ngx_ws_conn_t *ws);
+static u_char *ngx_ws_scratch(ngx_ws_conn_t *ws, size_t *size);
+
+
+/*
+ * The content handler's part: check the handshake, send the 101 and
+ * schedule the takeover for when the content phase has unwound.
+ */
+
+ngx_int_t
+ngx_ws_upgrade(ngx_http_request_t *r, ngx_ws_conf_t *wcf,
+    const ngx_ws_handler_t *handler)
+{
+    size_t               size;
+    ngx_int_t            rc;
+    ngx_str_t            accept;
+    ngx_ws_conn_t       *ws;
+    ngx_table_elt_t     *h;
+    ngx_connection_t    *c;
+    ngx_pool_cleanup_t  *cln;
+
+    if (ngx_ws_handshake(r, &accept, &rc) != NGX_OK) {
+        return rc;
+    }
+
+    c = r->connection;
+
+    /*
+     * The connection state lives in the connection's pool, which usually
+     * has room left in its first block: no extra allocation per socket.
+     */
+
+    size = ngx_align(sizeof(ngx_ws_conn_t), NGX_ALIGNMENT);
+
+    ws = ngx_pcalloc(c->pool, size + handler->ctx_size);
+    if (ws == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ws->connection = c;
+    ws->conf = wcf;
+    ws->handler = handler;
+    ws->ctx = handler->ctx_size ? (u_char *) ws + size : NULL;
+    ws->out_tail = &ws->out;
+
+    ngx_ws_parser_init(&ws->parser, wcf->max_message_size,
+                       wcf->max_fragments);
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = ngx_ws_upgrade_cleanup;
+    cln->data = ws;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Upgrade");
+    ngx_str_set(&h->value, "websocket");
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Sec-WebSocket-Accept");
+    h->value = accept;
+
+    /* the header filter adds "Connection: upgrade" to a 101 by itself */
+
+    r->headers_out.status = NGX_HTTP_SWITCHING_PROTOCOLS;
+    ngx_str_set(&r->headers_out.status_line, "101 Switching Protocols");
+    r->keepalive = 0;
+    r->header_only = 1;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK) {
+        return rc;
+    }
+
+    rc = ngx_http_send_special(r, NGX_HTTP_FLUSH);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    r->main->count++;
+    r->read_event_handler = ngx_http_block_reading;
+    r->write_event_handler = ngx_ws_takeover_handler;
+
+    /*
+     * The request may not be freed while the content phase still holds it,
+     * so the takeover runs from a posted event right after.
+     */
+
+    ngx_post_event(c->write, &ngx_posted_events);
+
+    return NGX_DONE;
+}
+
+
+/*
+ * The cleanup does nothing but mark the request as one being upgraded:
+ * the connection state is in the connection's pool and owns no other
+ * memory before the takeover, so a request that dies first leaves nothing
+ * behind.  ngx_ws_upgrade_lookup() finds the state through it.
+ */
+
+static void
+ngx_ws_upgrade_cleanup(void *data)
+{
+    ngx_ws_conn_t  *ws = data;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ws->connection->log, 0,
+                   "ws upgrade cleanup: %p", ws);
+}
+
+
+static ngx_ws_conn_t *
+ngx_ws_upgrade_lookup(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t  *cln;
+
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_ws_upgrade_cleanup) {
+            return cln->data;
+        }
+    }
+
+    return NULL;
+}
+
+
+static void
+ngx_ws_takeover_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                  rc;
+    ngx_buf_t                 *b;
+    ngx_event_t               *wev;
+    ngx_ws_conn_t             *ws;
+    ngx_connection_t          *c;
+    ngx_http_connection_t     *hc;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    c = r->connection;
+    wev = c->write;
+
+    ws = ngx_ws_upgrade_lookup(r);
+
+    if (ws == NULL) {
+        ngx_log_error(NGX_LOG_ALERT, c->log, 0,
+                      "WebSocket state of an upgraded request is missing");
+        ngx_http_finalize_request(r, NGX_ERROR);
+        return;
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (wev->timedout) {
+        ngx_log_error(NGX_LOG_INFO, c->log, NGX_ETIMEDOUT,
+                      "client timed out while receiving the 101 response");
+        c->timedout = 1;
+        ngx_http_finalize_request(r, NGX_ERROR);
+        return;
+    }
+
+    /* the 101 response may still be in the output chain */
+
+    if (r->out || c->buffered) {
+        rc = ngx_http_output_filter(r, NULL);
+
+        if (rc == NGX_ERROR) {
+            ngx_http_finalize_request(r, NGX_ERROR);
+            return;
+        }
+
+        if (r->out || c->buffered) {
+            ngx_add_timer(wev, clcf->send_timeout);
+
+            if (ngx_handle_write_event(wev, clcf->send_lowat) != NGX_OK) {
+                ngx_http_finalize_request(r, NGX_ERROR);
+            }
+
+            return;
+        }
+    }
+
+    if (wev->timer_set) {
+        ngx_del_timer(wev);
+    }
+
+    if (clcf->tcp_nodelay && ngx_tcp_nodelay(c) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_ERROR);
+        return;
+    }
+
+    /*
+     * Bytes the client sent right behind the handshake are frames already;
+     * they stay in the header buffer, which belongs to the connection's
+     * pool and outlives the request.
+     */
+
+    hc = r->http_connection;
+    b = r->header_in;
+
+    /*
+     * Free the request and its pool; this also writes the access log line
+     * (status 101).  ngx_http_free_request() marks the connection
+     * destroyed, which makes ngx_http_run_posted_requests() leave it
+     * alone when this handler returns; no other code of nginx looks at the
+     * flag, and ngx_http_close_connection() sets it again at the end.
+     */
+
+    ngx_http_free_request(r, 0);
+
+    c->data = ws;
+    c->read->handler = ngx_ws_read_handler;
+    c->write->handler = ngx_ws_write_handler;
+    c->log->action = "serving WebSocket";
+
+    /* ngx_close_idle_connections() then tells us of a graceful shutdown */
+    c->idle = 1;
+
+    ws->in_handler = 1;
+
+    if (ws->handler->open && ws->handler->open(ws) != NGX_OK) {
+        ws->destroy = 1;
+        ngx_ws_finalize(ws);
+        return;
+    }
+
+    if (b->pos < b->last) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, c->log, 0,
+                       "ws pipelined: %z", b->last - b->pos);
+
+        ngx_ws_consume(ws, b->pos, b->last);
+        b->pos = b->last;
+    }
+
+    ngx_ws_free_header_buffers(c, hc);
+
+    if (ngx_exiting && !ws->destroy) {
+        ngx_ws_shutdown(ws);
+    }
+
+    ngx_ws_read(ws);
+    ngx_ws_finalize(ws);
+}
+
+
+/*
+ * Give back the header buffers, as ngx_http_set_keepalive() does: an idle
+ * WebSocket must not pin the 1k (or larger) buffer its handshake was read
+ * into.
+ */
+
+static void
+ngx_ws_free_header_buffers(ngx_connection_t *c, ngx_http_connection_t *hc)
+{
+    ngx_chain_t  *cl, *ln;
+
+    if (c->buffer && c->buffer->start
+        && ngx_pfree(c->pool, c->buffer->start) == NGX_OK)
+    {
+        c->buffer->start = NULL;
+        c->buffer->pos = NULL;
+        c->buffer->last = NULL;
+        c->buffer->end = NULL;
+    }
+
+    for (cl = hc->free; cl; /* void */) {
+        ln = cl;
+        cl = cl->next;
+        ngx_pfree(c->pool, ln->buf->start);
+        ngx_free_chain(c->pool, ln);
+    }
+
+    hc->free = NULL;
+
+    for (cl = hc->busy; cl; /* void */) {
+        ln = cl;
+        cl = cl->next;
+        ngx_pfree(c->pool, ln->buf->start);
+        ngx_free_chain(c->pool, ln);
+    }
+
+    hc->busy = NULL;
+    hc->nbusy = 0;
+
+#if (NGX_HTTP_SSL)
+    if (c->ssl && !c->buffered) {
+        ngx_ssl_free_buffer(c);
+    }
+#endif
+}
+
+
+static void
+ngx_ws_read_handler(ngx_event_t *rev)
+{
+    ngx_ws_conn_t     *ws;
+    ngx_connection_t  *c;
+
+    c = rev->data;
+    ws = c->data;
+
+    ws->in_handler = 1;
+
+    if (c->close) {
+        c->close = 0;
+        ngx_ws_shutdown(ws);
+    }
+
+    if (rev->timedout) {
+        rev->timedout = 0;
+        ngx_ws_timeout(ws);
+    }
+
+    if (!ws->destroy) {
+        ngx_ws_read(ws);
+    }
+
+    ngx_ws_finalize(ws);
+}
+
+
+static void
+ngx_ws_write_handler(ngx_event_t *wev)
+{
+    ngx_ws_conn_t     *ws;
+    ngx_connection_t  *c;
+
+    c = wev->data;
+    ws = c->data;
+
+    ws->in_handler = 1;
+    ws->flush_posted = 0;
+
+    if (wev->timedout) {
+        wev->timedout = 0;
+        c->timedout = 1;
+
+        ngx_log_error(NGX_LOG_INFO, c->log, NGX_ETIMEDOUT,
+                      "client timed out: %uz bytes unsent", ws->out_bytes);
+
+        ws->destroy = 1;
+    }
+
+    ngx_ws_finalize(ws);
+}
+
+
+static void
+ngx_ws_read(ngx_ws_conn_t *ws)
+{
+    size_t             size;
+    u_char            *buf;
+    ssize_t            n;
+    ngx_uint_t         rounds;
+    ngx_event_t       *rev;
+    ngx_connection_t  *c;
+
+    c = ws->connection;
+    rev = c->read;
+
+    buf = ngx_ws_scratch(ws, &size);
+    if (buf == NULL) {
+        ws->destroy = 1;
+        return;
+    }
+
+    for (rounds = 0; rev->ready && !ws->destroy; rounds++) {
+
+        if (rounds == NGX_WS_READ_ROUNDS) {
+
+            /* let other connections of this worker have a turn */
+
+            ngx_post_event(rev, &ngx_posted_events);
+            return;
+        }
+
+        n = c->recv(c, buf, size);
+
+        if (n == NGX_AGAIN) {
+            break;
+        }
+
+        if (n == 0 || n == NGX_ERROR) {
+
+            if (!ws->close_received && ws->state != ngx_ws_state_lingering) {
+                ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                              "client closed the connection "
+                              "without a close frame");
+                ws->peer_close_code = NGX_WS_CLOSE_ABNORMAL;
+            }
+
+            ws->destroy = 1;
+            return;
+        }
+
+        /*
+         * Once a close was received, or ours was sent, further data is
+         * read only to find the end of the stream (RFC 6455 5.5.1: data
+         * after a close frame is discarded).
+         */
+
+        if (ws->state == ngx_ws_state_open) {
+            ngx_ws_consume(ws, buf, buf + n);
+        }
+    }
+
+    if (ngx_handle_read_event(rev, 0) != NGX_OK) {
+        ws->destroy = 1;
+        return;
+    }
+
+    /* a frame or message that has started must finish in frame_timeout */
+
+    if (ws->state != ngx_ws_state_open || ngx_ws_parser_idle(&ws->parser)) {
+        ws->partial_deadline = 0;
+
+    } else if (ws->partial_deadline == 0) {
+        ws->partial_deadline = ngx_current_msec + ws->conf->frame_timeout;
+    }
+}
+
+
+static void
+ngx_ws_consume(ngx_ws_conn_t *ws, u_char *pos, u_char *last)
+{
+    ngx_int_t        rc;
+    ngx_uint_t       code;
+    ngx_ws_chunk_t   ch;
+
+    while (ws->state == ngx_ws_state_open && !ws->destroy) {
+
+        rc = ngx_ws_parse(&ws->parser, &pos, last, &ch);
+
+        if (rc == NGX_AGAIN) {
+            return;
+        }
+
+        if (rc == NGX_ERROR) {
+            code = ws->parser.close_code;
+
+            if (code == NGX_WS_CLOSE_MESSAGE_TOO_BIG
+                && ws->handler->too_big_code)
+            {
+                code = ws->handler->too_big_code;
+            }
+
+            ngx_ws_fail(ws, code, ws->parser.reason);
+            return;
+        }
+
+        if (ch.control) {
+            ngx_ws_control_chunk(ws, &ch);
+
+        } else {
+            ngx_ws_data_chunk(ws, &ch);
+        }
+    }
+}
+
+
+static void
+ngx_ws_data_chunk(ngx_ws_conn_t *ws, ngx_ws_chunk_t *ch)
+{
+    /* the usual case: the whole message arrived in one read */
+
+    if (ch->first && ch->last) {
+        ngx_ws_deliver(ws, ch->opcode, ch->data, ch->len);
+        return;
+    }
+
+    if (ngx_ws_message_append(ws, ch->data, ch->len) != NGX_OK) {
+        ngx_ws_close(ws, NGX_WS_CLOSE_INTERNAL_ERROR, "out of memory");
+        return;
+    }
+
+    if (ch->last) {
+        ngx_ws_deliver(ws, ch->opcode, ws->message, ws->message_len);
+
+        ngx_free(ws->message);
+        ws->message = NULL;
+        ws->message_len = 0;
+        ws->message_size = 0;
+    }
+}
+
+
+static ngx_int_t
+ngx_ws_message_append(ngx_ws_conn_t *ws, u_char *data, size_t len)
+{
+    size_t   size, need;
+    u_char  *p;
+
+    need = ws->message_len + len;
+
+    if (need > ws->message_size) {
+
+        /*
+         * The parser has checked every frame header against the limit,
+         * and it knows the declared size of the frames read so far: grow
+         * to that at least, and geometrically for the fragments to come.
+         */
+
+        size = ngx_max(ws->message_size * 2, NGX_WS_MIN_MESSAGE_BUFFER);
+        size = ngx_min(size, ws->conf->max_message_size);
+        size = ngx_max(size, (size_t) ws->parser.message_size);
+        size = ngx_max(size, need);
+
+        p = ngx_alloc(size, ws->connection->log);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (ws->message) {
+            ngx_memcpy(p, ws->message, ws->message_len);
+            ngx_free(ws->message);
+        }
+
+        ws->message = p;
+        ws->message_size = size;
+    }
+
+    ngx_memcpy(ws->message + ws->message_len, data, len);
+    ws->message_len += len;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_ws_control_chunk(ngx_ws_conn_t *ws, ngx_ws_chunk_t *ch)
+{
+    if (ch->first && ch->last) {
+        ngx_ws_control(ws, ch->opcode, ch->data, ch->len);
+        return;
+    }
+
+    /* a control frame torn across reads: at most 125 bytes to keep */
+
+    if (ws->control == NULL) {
+        ws->control = ngx_alloc(NGX_WS_MAX_CONTROL_PAYLOAD,
+                                ws->connection->log);
+        if (ws->control == NULL) {
+            ngx_ws_close(ws, NGX_WS_CLOSE_INTERNAL_ERROR, "out of memory");
+            return;
+        }
+
+        ws->control_len = 0;
+    }
+
+    ngx_memcpy(ws->control + ws->control_len, ch->data, ch->len);
+    ws->control_len += ch->len;
+
+    if (ch->last) {
+        ngx_ws_control(ws, ch->opcode, ws->control, ws->control_len);
+
+        ngx_free(ws->control);
+        ws->control = NULL;
+        ws->control_len = 0;
+    }
+}
+
+
+static void
+ngx_ws_control(ngx_ws_conn_t *ws, ngx_uint_t opcode, u_char *data,
+    size_t len)
+{
+    ngx_uint_t   code, fail_code;
+    const char  *reason;
+
+    switch (opcode) {
+
+    case NGX_WS_OPCODE_PING:
+
+        /* RFC 6455 5.5.3: a pong carries the ping's application data */
+
+        (void) ngx_ws_send(ws, NGX_WS_OPCODE_PONG, data, len);
+        break;
+
+    case NGX_WS_OPCODE_PONG:
+
+        /* RFC 6455 5.5.3: an unsolicited pong needs no answer */
+
+        break;
+
+    default: /* NGX_WS_OPCODE_CLOSE */
+
+        if (ngx_ws_close_parse(data, len, &code, &fail_code, &reason)
+            != NGX_OK)
+        {
+            ngx_ws_fail(ws, fail_code, reason);
+            return;
+        }
+
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ws->connection->log, 0,
+                       "ws close received: %ui", code);
+
+        ws->close_received = 1;
+        ws->peer_close_code = code;
+
+        /*
+         * RFC 6455 5.5.1: answer a close with a close, echoing the status
+         * code; an empty close is answered with an empty one
+         */
+
+        ngx_ws_close(ws, code == NGX_WS_CLOSE_NO_STATUS ? 0 : code, NULL);
+        break;
+    }
+}
+
+
+static void
+ngx_ws_deliver(ngx_ws_conn_t *ws, ngx_uint_t opcode, u_char *data,
+    size_t len)
+{
+    if (ws->handler->message(ws, opcode, data, len) != NGX_OK
+        && ws->state == ngx_ws_state_open && !ws->destroy)
+    {
+        ngx_ws_close(ws, NGX_WS_CLOSE_INTERNAL_ERROR, "internal error");
+    }
+}
+
+
+/* RFC 6455 7.1.7: Fail the WebSocket Connection */
+
+static void
+ngx_ws_fail(ngx_ws_conn_t *ws, ngx_uint_t code, const char *reason)
+{
+    ngx_log_error(NGX_LOG_INFO, ws->connection->log, 0,
+                  "client sent invalid WebSocket data: %s, closing with %ui",
+                  reason, code);
+
+    ws->failed = 1;
+
+    ngx_ws_close(ws, code, reason);
+}
+
+
+static void
+ngx_ws_shutdown(ngx_ws_conn_t *ws)
+{
+    ngx_connection_t  *c;
+
+    c = ws->connection;
+
+    if (ws->shutdown) {
+
+        /* worker_shutdown_timeout has passed: no more waiting */
+
+        ws->destroy = 1;
+        return;
+    }
+
+    ws->shutdown = 1;
+    c->idle = 0;
+
+    if (ws->state != ngx_ws_state_open) {
+        return;
+    }
+
+    if (ws->handler->shutdown) {
+        ws->handler->shutdown(ws);
+        return;
+    }
+
+    ngx_ws_close(ws, NGX_WS_CLOSE_GOING_AWAY, "server shutting down");
+}
+
+
+static void
+ngx_ws_timeout(ngx_ws_conn_t *ws)
+{
+    ngx_msec_t  now;
+
+    if (ws->state == ngx_ws_state_lingering) {
+        ws->destroy = 1;
+        return;
+    }
+
+    now = ngx_current_msec;
+
+    if (ws->partial_deadline
+        && (ngx_msec_int_t) (now - ws->partial_deadline) >= 0)
+    {
+        ws->partial_deadline = 0;
+        ngx_ws_fail(ws, NGX_WS_CLOSE_POLICY_VIOLATION,
+                    "frame not completed in time");
+        return;
+    }
+
+    if (ws->deadline && (ngx_msec_int_t) (now - ws->deadline) >= 0) {
+        ws->deadline = 0;
+
+        if (ws->handler->timer) {
+            ws->handler->timer(ws);
+        }
+    }
+}
+
+
+ngx_int_t
+ngx_ws_send(ngx_ws_conn_t *ws, ngx_uint_t opcode, u_char *data, size_t len)
+{
+    ngx_ws_out_t  *out;
+
+    if (ws->close_sent || ws->destroy) {
+        return NGX_DECLINED;
+    }
+
+    out = ngx_alloc(sizeof(ngx_ws_out_t) + len, ws->connection->log);
+    if (out == NULL) {
+        ngx_ws_abort(ws, "out of memory");
+        return NGX_ERROR;
+    }
+
+    out->next = NULL;
+    out->free = NULL;
+    out->data = NULL;
+    out->head_pos = 0;
+    out->head_last = (uint8_t) ngx_ws_frame_header(out->head, opcode, 1, len);
+    out->pos = (u_char *) (out + 1);
+    out->last = ngx_cpymem(out->pos, data, len);
+
+    return ngx_ws_queue(ws, out, out->head_last + len,
+                        ngx_ws_opcode_is_control(opcode));
+}
+
+
+ngx_int_t
+ngx_ws_send_out(ngx_ws_conn_t *ws, ngx_ws_out_t *out, size_t bytes)
+{
+    if (ws->close_sent || ws->destroy) {
+        if (out->free) {
+            out->free(out);
+        }
+
+        return NGX_DECLINED;
+    }
+
+    out->next = NULL;
+
+    return ngx_ws_queue(ws, out, bytes, 0);
+}
+
+
+/*
+ * The output queue is bounded: a peer that stops reading is closed once
+ * its queue passes send_queue bytes, instead of growing the worker.  A
+ * single frame larger than the limit may still start on an empty queue
+ * (its size is bounded by the protocol), and control frames are small.
+ */
+
+static ngx_int_t
+ngx_ws_queue(ngx_ws_conn_t *ws, ngx_ws_out_t *out, size_t bytes,
+    ngx_uint_t control)
+{
+    if (ws->out != NULL && !control
+        && ws->out_bytes + bytes > ws->conf->send_queue)
+    {
+        if (out->free) {
+            out->free(out);
+
+        } else {
+            ngx_free(out);
+        }
+
+        ngx_log_error(NGX_LOG_INFO, ws->connection->log, 0,
+                      "client reads too slowly: %uz bytes queued, "
+                      "send queue limit %uz", ws->out_bytes + bytes,
+                      ws->conf->send_queue);
+
+        ngx_ws_abort(ws, NULL);
+        return NGX_ERROR;
+    }
+
+    *ws->out_tail = out;
+    ws->out_tail = &out->next;
+    ws->out_bytes += bytes;
+
+    if (!ws->in_handler) {
+        ngx_ws_post(ws);
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_ws_close(ngx_ws_conn_t *ws, ngx_uint_t code, const char *reason)
+{
+    size_t         len;
+    u_char        *p;
+    ngx_ws_out_t  *out;
+
+    if (ws->close_sent || ws->destroy) {
+        return;
+    }
+
+    len = 0;
+
+    if (code) {
+        len = 2;
+
+        if (reason) {
+            len += ngx_min(ngx_strlen(reason), NGX_WS_MAX_CLOSE_REASON);
+        }
+    }
+
+    out = ngx_alloc(sizeof(ngx_ws_out_t) + len, ws->connection->log);
+    if (out == NULL) {
+        ngx_ws_abort(ws, "out of memory");
+        return;
+    }
+
+    out->next = NULL;
+    out->free = NULL;
+    out->data = NULL;
+    out->head_pos = 0;
+    out->head_last = (uint8_t) ngx_ws_frame_header(out->head,
+                                                   NGX_WS_OPCODE_CLOSE, 1,
+                                                   len);
+    out->pos = (u_char *) (out + 1);
+    p = out->pos;
+
+    if (code) {
+        *p++ = (u_char) (code >> 8);
+        *p++ = (u_char) code;
+
+        if (reason) {
+            p = ngx_cpymem(p, reason, len - 2);
+        }
+    }
+
+    out->last = p;
+
+    (void) ngx_ws_queue(ws, out, out->head_last + len, 1);
+
+    ws->close_sent = 1;
+    ws->close_code = code ? code : NGX_WS_CLOSE_NO_STATUS;
+    ws->state = ngx_ws_state_closing;
+    ws->partial_deadline = 0;
+    ws->deadline = 0;
+
+    /* a message being assembled will never be delivered now */
+
+    if (ws->message) {
+        ngx_free(ws->message);
+        ws->message = NULL;
+        ws->message_len = 0;
+        ws->message_size = 0;
+    }
+}
+
+
+void
+ngx_ws_abort(ngx_ws_conn_t *ws, const char *why)
+{
+    if (why) {
+        ngx_log_error(NGX_LOG_INFO, ws->connection->log, 0,
+                      "closing WebSocket connection: %s", why);
+    }
+
+    ws->destroy = 1;
+
+    if (!ws->in_handler) {
+        ngx_ws_post(ws);
+    }
+}
+
+
+void
+ngx_ws_set_deadline(ngx_ws_conn_t *ws, ngx_msec_t after)
+{
+    ws->deadline = after ? ngx_current_msec + after : 0;
+
+    if (ws->deadline == 0 && after) {
+        ws->deadline = 1;
+    }
+
+    if (!ws->in_handler) {
+        ngx_ws_arm_timer(ws);
+    }
+}
+
+
+/* have the connection flushed (or freed) once the current event is done */
+
+void
+ngx_ws_post(ngx_ws_conn_t *ws)
+{
+    ngx_event_t  *wev;
+
+    wev = ws->connection->write;
+
+    if (!wev->posted) {
+        ngx_post_event(wev, &ngx_posted_events);
+    }
+
+    ws->flush_posted = 1;
+}
+
+
+static ngx_int_t
+ngx_ws_flush(ngx_ws_conn_t *ws)
+{
+    u_char            *starts[NGX_WS_FLUSH_BUFS];
+    off_t              sent;
+    ngx_uint_t         i, n;
+    ngx_buf_t          bufs[NGX_WS_FLUSH_BUFS], *b;
+    ngx_chain_t        links[NGX_WS_FLUSH_BUFS], *chain, *cl;
+    ngx_event_t       *wev;
+    ngx_ws_out_t      *out;
+    ngx_connection_t  *c;
+
+    c = ws->connection;
+    wev = c->write;
+    sent = c->sent;
+
+    for ( ;; ) {
+
+        if (ws->out == NULL && !c->buffered) {
+
+            if (wev->timer_set) {
+                ngx_del_timer(wev);
+            }
+
+            return NGX_OK;
+        }
+
+        n = 0;
+
+        for (out = ws->out; out && n + 2 <= NGX_WS_FLUSH_BUFS;
+             out = out->next)
+        {
+            if (out->head_pos < out->head_last) {
+                b = &bufs[n];
+                ngx_memzero(b, sizeof(ngx_buf_t));
+                b->pos = out->head + out->head_pos;
+                b->last = out->head + out->head_last;
+                b->memory = 1;
+                starts[n++] = b->pos;
+            }
+
+            if (out->pos < out->last) {
+                b = &bufs[n];
+                ngx_memzero(b, sizeof(ngx_buf_t));
+                b->pos = out->pos;
+                b->last = out->last;
+                b->memory = 1;
+                starts[n++] = b->pos;
+            }
+        }
+
+        chain = NULL;
+
+        if (n) {
+
+            /* have ngx_ssl_send_chain() write its buffer out now */
+            bufs[n - 1].flush = 1;
+
+            for (i = 0; i < n; i++) {
+                links[i].buf = &bufs[i];
+                links[i].next = (i + 1 < n) ? &links[i + 1] : NULL;
+            }
+
+            chain = links;
+        }
+
+        /* an empty chain flushes what TLS still buffers */
+
+        cl = c->send_chain(c, chain, 0);
+
+        if (cl == NGX_CHAIN_ERROR) {
+            c->error = 1;
+            return NGX_ERROR;
+        }
+
+        ngx_ws_out_advance(ws, bufs, starts, n);
+
+        if (cl != NULL || c->buffered) {
+            break;
+        }
+    }
+
+    /* send_timeout runs between two successful writes, as in nginx */
+
+    if (c->sent != sent || !wev->timer_set) {
+        ngx_add_timer(wev, ws->conf->send_timeout);
+    }
+
+    if (ngx_handle_write_event(wev, 0) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return NGX_AGAIN;
+}
+
+
+static void
+ngx_ws_out_advance(ngx_ws_conn_t *ws, ngx_buf_t *bufs, u_char **starts,
+    ngx_uint_t n)
+{
+    size_t         len;
+    ngx_uint_t     i;
+    ngx_ws_out_t  *out;
+
+    out = ws->out;
+    i = 0;
+
+    while (out && i < n) {
+
+        if (out->head_pos < out->head_last) {
+            len = bufs[i].pos - starts[i];
+            out->head_pos += (uint8_t) len;
+            ws->out_bytes -= len;
+            i++;
+
+            if (out->head_pos < out->head_last) {
+                return;
+            }
+        }
+
+        if (out->pos < out->last) {
+
+            if (i == n) {
+                return;
+            }
+
+            len = bufs[i].pos - starts[i];
+            out->pos += len;
+            ws->out_bytes -= len;
+            i++;
+
+            if (out->pos < out->last) {
+                return;
+            }
+        }
+
+        ws->out = out->next;
+
+        if (ws->out == NULL) {
+            ws->out_tail = &ws->out;
+        }
+
+        if (out->free) {
+            out->free(out);
+
+        } else {
+            ngx_free(out);
+        }
+
+        out = ws->out;
+    }
+}
+
+
+/*
+ * Our close frame is out: shut the write side, so the peer sees the end
+ * of the stream, and wait a little for it to close its side, discarding
+ * what it still sends.  Closing a socket with unread input would send a
+ * RST that can destroy the close frame in the peer's receive buffer.
+ */
+
+static void
+ngx_ws_linger(ngx_ws_conn_t *ws)
+{
+    ngx_connection_t  *c;
+
+    c = ws->connection;
+    ws->state = ngx_ws_state_lingering;
+
+#if (NGX_HTTP_SSL)
+    if (c->ssl) {
+
+        /* ngx_http_close_connection() sends the TLS close_notify */
+
+        ws->destroy = 1;
+        return;
+    }
+#endif
+
+    if (shutdown(c->fd, SHUT_WR) == -1) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, c->log, ngx_socket_errno,
+                       "ws shutdown() failed");
+        ws->destroy = 1;
+        return;
+    }
+
+    c->log->action = "closing WebSocket";
+
+    if (c->read->timer_set) {
+        ngx_del_timer(c->read);
+    }
+
+    ngx_add_timer(c->read, NGX_WS_LINGER_TIMEOUT);
+
+    ngx_ws_read(ws);
+}
+
+
+static void
+ngx_ws_arm_timer(ngx_ws_conn_t *ws)
+{
+    ngx_msec_t     deadline;
+    ngx_event_t   *rev;
+
+    rev = ws->connection->read;
+
+    if (ws->state == ngx_ws_state_lingering) {
+        return;
+    }
+
+    deadline = ws->deadline;
+
+    if (ws->partial_deadline
+        && (deadline == 0
+            || (ngx_msec_int_t) (ws->partial_deadline - deadline) < 0))
+    {
+        deadline = ws->partial_deadline;
+    }
+
+    if (deadline == 0) {
+        if (rev->timer_set) {
+            ngx_del_timer(rev);
+        }
+
+        return;
+    }
+
+    if ((ngx_msec_int_t) (deadline - ngx_current_msec) <= 0) {
+        ngx_add_timer(rev, 1);
+        return;
+    }
+
+    ngx_add_timer(rev, deadline - ngx_current_msec);
+}
+
+
+/* every event handler ends here: flush, then close or re-arm */
+
+static void
+ngx_ws_finalize(ngx_ws_conn_t *ws)
+{
+    ngx_int_t  rc;
+
+    if (!ws->destroy) {
+        rc = ngx_ws_flush(ws);
+
+        if (rc == NGX_ERROR) {
+            ws->destroy = 1;
+
+        } else if (rc == NGX_OK && ws->state == ngx_ws_state_closing) {
+            ngx_ws_linger(ws);
+        }
+    }
+
+    if (ws->destroy) {
+        ngx_ws_destroy(ws);
+        return;
+    }
+
+    ngx_ws_arm_timer(ws);
+
+    ws->in_handler = 0;
+}
+
+
+static void
+ngx_ws_destroy(ngx_ws_conn_t *ws)
+{
+    ngx_ws_out_t      *out;
+    ngx_connection_t  *c;
+
+    c = ws->connection;
+
+    if (ws->handler->closed) {
+        ws->handler->closed(ws);
+    }
+
+    while (ws->out) {
+        out = ws->out;
+        ws->out = out->next;
+
+        if (out->free) {
+            out->free(out);
+
+        } else {
+            ngx_free(out);
+        }
+    }
+
+    if (ws->message) {
+        ngx_free(ws->message);
+    }
+
+    if (ws->control) {
+        ngx_free(ws->control);
+    }
+
+    ngx_http_close_connection(c);
+}
+
+
+static u_char *
+ngx_ws_scratch(ngx_ws_conn_t *ws, size_t *size)
+{
+    ngx_ws_main_t  *main;
+
+    main = ws->conf->main;
+
+    if (main->scratch == NULL) {
+        main->scratch_size = NGX_WS_DEFAULT_SCRATCH_SIZE;
+
+        main->scratch = ngx_alloc(main->scratch_size, ws->connection->log);
+        if (main->scratch == NULL) {
+            return NULL;
+        }
+    }
+
+    *size = main->scratch_size;
+
+    return main->scratch;
+}
