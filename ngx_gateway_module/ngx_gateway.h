@@ -35,10 +35,11 @@ extern ngx_module_t  ngx_gateway_module;
 
 
 /* ngx_gateway_handler.c */
-ngx_int_t ngx_gateway_handler(ngx_http_request_t *r);
+ngx_int_t ngx_gateway_upgrade_handler(ngx_http_request_t *r);
+extern const ngx_ws_handler_t  ngx_gateway_protocol;
 
 /* ngx_gateway_echo.c */
-ngx_int_t ngx_gateway_echo_handler(ngx_http_request_t *r);
+extern const ngx_ws_handler_t  ngx_gateway_echo;
 
 /* ngx_gateway_health.c */
 ngx_int_t ngx_gateway_health_handler(ngx_http_request_t *r);

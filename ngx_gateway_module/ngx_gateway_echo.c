@@ -22,7 +22,7 @@ static ngx_int_t ngx_gateway_echo_message(ngx_ws_conn_t *ws,
     ngx_uint_t opcode, u_char *data, size_t len);
 
 
-static const ngx_ws_handler_t  ngx_gateway_echo = {
+const ngx_ws_handler_t  ngx_gateway_echo = {
     "echo",
     NULL,                                  /* open */
     ngx_gateway_echo_message,              /* message */
@@ -32,17 +32,6 @@ static const ngx_ws_handler_t  ngx_gateway_echo = {
     0,                                     /* too_big_code */
     0                                      /* ctx_size */
 };
-
-
-ngx_int_t
-ngx_gateway_echo_handler(ngx_http_request_t *r)
-{
-    ngx_gateway_loc_conf_t  *glcf;
-
-    glcf = ngx_http_get_module_loc_conf(r, ngx_gateway_module);
-
-    return ngx_ws_upgrade(r, &glcf->ws, &ngx_gateway_echo);
-}
 
 
 static ngx_int_t

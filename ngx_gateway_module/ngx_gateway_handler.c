@@ -22,7 +22,7 @@ static ngx_int_t ngx_gateway_message(ngx_ws_conn_t *ws, ngx_uint_t opcode,
     u_char *data, size_t len);
 
 
-static const ngx_ws_handler_t  ngx_gateway_ws_handler = {
+const ngx_ws_handler_t  ngx_gateway_protocol = {
     "gateway",
     NULL,                                  /* open */
     ngx_gateway_message,                   /* message */
@@ -34,14 +34,16 @@ static const ngx_ws_handler_t  ngx_gateway_ws_handler = {
 };
 
 
+/* the content handler of "gateway" and "gateway_ws_echo" */
+
 ngx_int_t
-ngx_gateway_handler(ngx_http_request_t *r)
+ngx_gateway_upgrade_handler(ngx_http_request_t *r)
 {
     ngx_gateway_loc_conf_t  *glcf;
 
     glcf = ngx_http_get_module_loc_conf(r, ngx_gateway_module);
 
-    return ngx_ws_upgrade(r, &glcf->ws, &ngx_gateway_ws_handler);
+    return ngx_ws_upgrade(r, &glcf->ws);
 }
 
 

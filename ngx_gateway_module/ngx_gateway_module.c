@@ -14,6 +14,7 @@
 
 
 static void *ngx_gateway_create_main_conf(ngx_conf_t *cf);
+static void ngx_gateway_exit_process(ngx_cycle_t *cycle);
 static void *ngx_gateway_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_gateway_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -24,6 +25,8 @@ static char *ngx_gateway_health(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_gateway_set_handler(ngx_conf_t *cf,
     ngx_http_handler_pt handler);
+static char *ngx_gateway_set_protocol(ngx_conf_t *cf,
+    ngx_gateway_loc_conf_t *glcf, const ngx_ws_handler_t *protocol);
 
 
 static ngx_command_t  ngx_gateway_commands[] = {
@@ -113,7 +116,7 @@ ngx_module_t  ngx_gateway_module = {
     NULL,                                  /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_gateway_exit_process,              /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -174,7 +177,7 @@ ngx_gateway_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 static char *
 ngx_gateway(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    return ngx_gateway_set_handler(cf, ngx_gateway_handler);
+    return ngx_gateway_set_protocol(cf, conf, &ngx_gateway_protocol);
 }
 
 
@@ -183,7 +186,23 @@ ngx_gateway(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static char *
 ngx_gateway_ws_echo(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    return ngx_gateway_set_handler(cf, ngx_gateway_echo_handler);
+    return ngx_gateway_set_protocol(cf, conf, &ngx_gateway_echo);
+}
+
+
+static char *
+ngx_gateway_set_protocol(ngx_conf_t *cf, ngx_gateway_loc_conf_t *glcf,
+    const ngx_ws_handler_t *protocol)
+{
+    char  *rv;
+
+    rv = ngx_gateway_set_handler(cf, ngx_gateway_upgrade_handler);
+
+    if (rv == NGX_CONF_OK) {
+        glcf->ws.handler = protocol;
+    }
+
+    return rv;
 }
 
 
@@ -208,4 +227,17 @@ ngx_gateway_set_handler(ngx_conf_t *cf, ngx_http_handler_pt handler)
     clcf->handler = handler;
 
     return NGX_CONF_OK;
+}
+
+
+static void
+ngx_gateway_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_gateway_main_conf_t  *mcf;
+
+    mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_gateway_module);
+
+    if (mcf) {
+        ngx_ws_main_exit(&mcf->ws);
+    }
 }

@@ -39,7 +39,7 @@ typedef struct {
 } ngx_ws_main_t;
 
 
-/* per-location WebSocket limits and timeouts */
+/* per-location WebSocket limits and timeouts, and the protocol served */
 typedef struct {
     size_t                   max_message_size;
     ngx_uint_t               max_fragments;
@@ -47,6 +47,7 @@ typedef struct {
     ngx_msec_t               send_timeout;
     ngx_msec_t               frame_timeout;
     ngx_ws_main_t           *main;
+    const ngx_ws_handler_t  *handler;
 } ngx_ws_conf_t;
 
 
@@ -110,30 +111,40 @@ typedef enum {
 } ngx_ws_state_e;
 
 
-struct ngx_ws_conn_s {
-    ngx_connection_t        *connection;
-    ngx_ws_conf_t           *conf;
-    const ngx_ws_handler_t  *handler;
-    void                    *ctx;
-
-    ngx_ws_parser_t          parser;
-
-    /* a message or control frame that spans reads, assembled here */
+/*
+ * A message or a control frame that spans reads is assembled here; the
+ * buffer exists only while one does, so idle connections have none.
+ */
+typedef struct {
     u_char                  *message;
     size_t                   message_len;
     size_t                   message_size;
-    u_char                  *control;
     size_t                   control_len;
+    u_char                   control[NGX_WS_MAX_CONTROL_PAYLOAD];
+} ngx_ws_assembly_t;
+
+
+/*
+ * The per-connection state, kept small (it is what every idle socket
+ * costs beside nginx's own connection slot); the protocol's state follows
+ * it in the same allocation, see ngx_ws_ctx().
+ */
+struct ngx_ws_conn_s {
+    ngx_connection_t        *connection;
+    ngx_ws_conf_t           *conf;
+    ngx_ws_assembly_t       *assembly;
 
     ngx_ws_out_t            *out;
     ngx_ws_out_t           **out_tail;
     size_t                   out_bytes;
 
+    ngx_ws_parser_t          parser;
+
     ngx_msec_t               deadline;          /* protocol timer, 0: none */
     ngx_msec_t               partial_deadline;  /* a frame must finish */
 
-    ngx_uint_t               close_code;        /* the code we sent */
-    ngx_uint_t               peer_close_code;   /* the peer's, or 1006 */
+    uint16_t                 close_code;        /* the code we sent */
+    uint16_t                 peer_close_code;   /* the peer's, or 1006 */
 
     unsigned                 state:2;
     unsigned                 close_sent:1;
@@ -142,8 +153,13 @@ struct ngx_ws_conn_s {
     unsigned                 shutdown:1;
     unsigned                 destroy:1;
     unsigned                 in_handler:1;
-    unsigned                 flush_posted:1;
+    unsigned                 taken_over:1;
 };
+
+
+#define ngx_ws_ctx(ws)                                                        \
+    ((void *) ((u_char *) (ws) + ngx_align(sizeof(ngx_ws_conn_t),             \
+                                           NGX_ALIGNMENT)))
 
 
 #define NGX_WS_DEFAULT_SCRATCH_SIZE  16384
@@ -153,6 +169,7 @@ struct ngx_ws_conn_s {
 void ngx_ws_conf_init(ngx_ws_conf_t *wcf);
 char *ngx_ws_conf_merge(ngx_conf_t *cf, ngx_ws_conf_t *conf,
     ngx_ws_conf_t *prev, ngx_ws_main_t *main, size_t max_message_size);
+void ngx_ws_main_exit(ngx_ws_main_t *main);
 
 /* ngx_ws_handshake.c */
 ngx_int_t ngx_ws_handshake(ngx_http_request_t *r, ngx_str_t *accept,
@@ -162,8 +179,7 @@ ngx_int_t ngx_ws_header_has_token(ngx_str_t *value, const char *token,
 ngx_int_t ngx_ws_accept_key(ngx_str_t *key, u_char *accept);
 
 /* ngx_ws_conn.c */
-ngx_int_t ngx_ws_upgrade(ngx_http_request_t *r, ngx_ws_conf_t *wcf,
-    const ngx_ws_handler_t *handler);
+ngx_int_t ngx_ws_upgrade(ngx_http_request_t *r, ngx_ws_conf_t *wcf);
 ngx_int_t ngx_ws_send(ngx_ws_conn_t *ws, ngx_uint_t opcode, u_char *data,
     size_t len);
 ngx_int_t ngx_ws_send_out(ngx_ws_conn_t *ws, ngx_ws_out_t *out,

@@ -65,3 +65,15 @@ ngx_ws_conf_merge(ngx_conf_t *cf, ngx_ws_conf_t *conf, ngx_ws_conf_t *prev,
 
     return NGX_CONF_OK;
 }
+
+
+/* the scratch buffer lives as long as the worker; free it on exit */
+
+void
+ngx_ws_main_exit(ngx_ws_main_t *main)
+{
+    if (main->scratch) {
+        ngx_free(main->scratch);
+        main->scratch = NULL;
+    }
+}

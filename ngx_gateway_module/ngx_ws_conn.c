@@ -13,11 +13,11 @@
 /*
  * An upgraded connection belongs to the WebSocket layer alone: once the
  * 101 response is out, the HTTP request and its pool are freed (as nginx
- * does for an idle keep-alive connection) and the connection keeps only
- * its own small pool with an ngx_ws_conn_t in it.  Reads go through one
- * per-process scratch buffer, so an idle connection owns no read buffer;
- * a message that spans reads is assembled in a buffer that lives only as
- * long as the message.
+ * does for an idle keep-alive connection), and the connection keeps its
+ * small pool and one ngx_ws_conn_t with the protocol's state.  Reads go
+ * through one per-process scratch buffer, so an idle connection owns no
+ * read buffer; a message that spans reads is assembled in a buffer that
+ * lives only as long as the message.
  */
 
 
@@ -50,6 +50,9 @@ static void ngx_ws_data_chunk(ngx_ws_conn_t *ws, ngx_ws_chunk_t *ch);
 static ngx_int_t ngx_ws_message_append(ngx_ws_conn_t *ws, u_char *data,
     size_t len);
 static void ngx_ws_control_chunk(ngx_ws_conn_t *ws, ngx_ws_chunk_t *ch);
+static ngx_ws_assembly_t *ngx_ws_assembly(ngx_ws_conn_t *ws);
+static void ngx_ws_message_free(ngx_ws_conn_t *ws);
+static void ngx_ws_assembly_release(ngx_ws_conn_t *ws);
 static void ngx_ws_control(ngx_ws_conn_t *ws, ngx_uint_t opcode,
     u_char *data, size_t len);
 static void ngx_ws_deliver(ngx_ws_conn_t *ws, ngx_uint_t opcode,
@@ -76,8 +79,7 @@ static u_char *ngx_ws_scratch(ngx_ws_conn_t *ws, size_t *size);
  */
 
 ngx_int_t
-ngx_ws_upgrade(ngx_http_request_t *r, ngx_ws_conf_t *wcf,
-    const ngx_ws_handler_t *handler)
+ngx_ws_upgrade(ngx_http_request_t *r, ngx_ws_conf_t *wcf)
 {
     size_t               size;
     ngx_int_t            rc;
@@ -93,31 +95,31 @@ ngx_ws_upgrade(ngx_http_request_t *r, ngx_ws_conf_t *wcf,
 
     c = r->connection;
 
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     /*
-     * The connection state lives in the connection's pool, which usually
-     * has room left in its first block: no extra allocation per socket.
+     * One exact-size allocation for the connection state and the
+     * protocol's: malloc() adds 16 bytes to it, where the connection's
+     * pool, whose first block is mostly used by then, would add a block.
      */
 
-    size = ngx_align(sizeof(ngx_ws_conn_t), NGX_ALIGNMENT);
+    size = ngx_align(sizeof(ngx_ws_conn_t), NGX_ALIGNMENT)
+           + wcf->handler->ctx_size;
 
-    ws = ngx_pcalloc(c->pool, size + handler->ctx_size);
+    ws = ngx_calloc(size, c->log);
     if (ws == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     ws->connection = c;
     ws->conf = wcf;
-    ws->handler = handler;
-    ws->ctx = handler->ctx_size ? (u_char *) ws + size : NULL;
     ws->out_tail = &ws->out;
 
     ngx_ws_parser_init(&ws->parser, wcf->max_message_size,
                        wcf->max_fragments);
-
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
 
     cln->handler = ngx_ws_upgrade_cleanup;
     cln->data = ws;
@@ -175,10 +177,9 @@ ngx_ws_upgrade(ngx_http_request_t *r, ngx_ws_conf_t *wcf,
 
 
 /*
- * The cleanup does nothing but mark the request as one being upgraded:
- * the connection state is in the connection's pool and owns no other
- * memory before the takeover, so a request that dies first leaves nothing
- * behind.  ngx_ws_upgrade_lookup() finds the state through it.
+ * Until the takeover the connection state belongs to the request: a
+ * request that dies first (the client left, the 101 timed out) frees it
+ * here.  ngx_ws_upgrade_lookup() also finds the state through this entry.
  */
 
 static void
@@ -186,8 +187,11 @@ ngx_ws_upgrade_cleanup(void *data)
 {
     ngx_ws_conn_t  *ws = data;
 
-    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ws->connection->log, 0,
-                   "ws upgrade cleanup: %p", ws);
+    if (!ws->taken_over) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ws->connection->log, 0,
+                       "ws upgrade abandoned: %p", ws);
+        ngx_free(ws);
+    }
 }
 
 
@@ -278,6 +282,8 @@ ngx_ws_takeover_handler(ngx_http_request_t *r)
     hc = r->http_connection;
     b = r->header_in;
 
+    ws->taken_over = 1;
+
     /*
      * Free the request and its pool; this also writes the access log line
      * (status 101).  ngx_http_free_request() marks the connection
@@ -298,7 +304,7 @@ ngx_ws_takeover_handler(ngx_http_request_t *r)
 
     ws->in_handler = 1;
 
-    if (ws->handler->open && ws->handler->open(ws) != NGX_OK) {
+    if (ws->conf->handler->open && ws->conf->handler->open(ws) != NGX_OK) {
         ws->destroy = 1;
         ngx_ws_finalize(ws);
         return;
@@ -409,7 +415,6 @@ ngx_ws_write_handler(ngx_event_t *wev)
     ws = c->data;
 
     ws->in_handler = 1;
-    ws->flush_posted = 0;
 
     if (wev->timedout) {
         wev->timedout = 0;
@@ -519,9 +524,9 @@ ngx_ws_consume(ngx_ws_conn_t *ws, u_char *pos, u_char *last)
             code = ws->parser.close_code;
 
             if (code == NGX_WS_CLOSE_MESSAGE_TOO_BIG
-                && ws->handler->too_big_code)
+                && ws->conf->handler->too_big_code)
             {
-                code = ws->handler->too_big_code;
+                code = ws->conf->handler->too_big_code;
             }
 
             ngx_ws_fail(ws, code, ws->parser.reason);
@@ -541,6 +546,8 @@ ngx_ws_consume(ngx_ws_conn_t *ws, u_char *pos, u_char *last)
 static void
 ngx_ws_data_chunk(ngx_ws_conn_t *ws, ngx_ws_chunk_t *ch)
 {
+    ngx_ws_assembly_t  *a;
+
     /* the usual case: the whole message arrived in one read */
 
     if (ch->first && ch->last) {
@@ -554,12 +561,11 @@ ngx_ws_data_chunk(ngx_ws_conn_t *ws, ngx_ws_chunk_t *ch)
     }
 
     if (ch->last) {
-        ngx_ws_deliver(ws, ch->opcode, ws->message, ws->message_len);
+        a = ws->assembly;
 
-        ngx_free(ws->message);
-        ws->message = NULL;
-        ws->message_len = 0;
-        ws->message_size = 0;
+        ngx_ws_deliver(ws, ch->opcode, a->message, a->message_len);
+
+        ngx_ws_message_free(ws);
     }
 }
 
@@ -567,12 +573,18 @@ ngx_ws_data_chunk(ngx_ws_conn_t *ws, ngx_ws_chunk_t *ch)
 static ngx_int_t
 ngx_ws_message_append(ngx_ws_conn_t *ws, u_char *data, size_t len)
 {
-    size_t   size, need;
-    u_char  *p;
+    size_t              size, need;
+    u_char             *p;
+    ngx_ws_assembly_t  *a;
 
-    need = ws->message_len + len;
+    a = ngx_ws_assembly(ws);
+    if (a == NULL) {
+        return NGX_ERROR;
+    }
 
-    if (need > ws->message_size) {
+    need = a->message_len + len;
+
+    if (need > a->message_size) {
 
         /*
          * The parser has checked every frame header against the limit,
@@ -580,7 +592,7 @@ ngx_ws_message_append(ngx_ws_conn_t *ws, u_char *data, size_t len)
          * to that at least, and geometrically for the fragments to come.
          */
 
-        size = ngx_max(ws->message_size * 2, NGX_WS_MIN_MESSAGE_BUFFER);
+        size = ngx_max(a->message_size * 2, NGX_WS_MIN_MESSAGE_BUFFER);
         size = ngx_min(size, ws->conf->max_message_size);
         size = ngx_max(size, (size_t) ws->parser.message_size);
         size = ngx_max(size, need);
@@ -590,17 +602,17 @@ ngx_ws_message_append(ngx_ws_conn_t *ws, u_char *data, size_t len)
             return NGX_ERROR;
         }
 
-        if (ws->message) {
-            ngx_memcpy(p, ws->message, ws->message_len);
-            ngx_free(ws->message);
+        if (a->message) {
+            ngx_memcpy(p, a->message, a->message_len);
+            ngx_free(a->message);
         }
 
-        ws->message = p;
-        ws->message_size = size;
+        a->message = p;
+        a->message_size = size;
     }
 
-    ngx_memcpy(ws->message + ws->message_len, data, len);
-    ws->message_len += len;
+    ngx_memcpy(a->message + a->message_len, data, len);
+    a->message_len += len;
 
     return NGX_OK;
 }
@@ -609,6 +621,8 @@ ngx_ws_message_append(ngx_ws_conn_t *ws, u_char *data, size_t len)
 static void
 ngx_ws_control_chunk(ngx_ws_conn_t *ws, ngx_ws_chunk_t *ch)
 {
+    ngx_ws_assembly_t  *a;
+
     if (ch->first && ch->last) {
         ngx_ws_control(ws, ch->opcode, ch->data, ch->len);
         return;
@@ -616,26 +630,76 @@ ngx_ws_control_chunk(ngx_ws_conn_t *ws, ngx_ws_chunk_t *ch)
 
     /* a control frame torn across reads: at most 125 bytes to keep */
 
-    if (ws->control == NULL) {
-        ws->control = ngx_alloc(NGX_WS_MAX_CONTROL_PAYLOAD,
-                                ws->connection->log);
-        if (ws->control == NULL) {
-            ngx_ws_close(ws, NGX_WS_CLOSE_INTERNAL_ERROR, "out of memory");
-            return;
-        }
-
-        ws->control_len = 0;
+    a = ngx_ws_assembly(ws);
+    if (a == NULL) {
+        ngx_ws_close(ws, NGX_WS_CLOSE_INTERNAL_ERROR, "out of memory");
+        return;
     }
 
-    ngx_memcpy(ws->control + ws->control_len, ch->data, ch->len);
-    ws->control_len += ch->len;
+    if (ch->first) {
+        a->control_len = 0;
+    }
+
+    ngx_memcpy(a->control + a->control_len, ch->data, ch->len);
+    a->control_len += ch->len;
 
     if (ch->last) {
-        ngx_ws_control(ws, ch->opcode, ws->control, ws->control_len);
+        ngx_ws_control(ws, ch->opcode, a->control, a->control_len);
 
-        ngx_free(ws->control);
-        ws->control = NULL;
-        ws->control_len = 0;
+        if (ws->assembly) {
+            ws->assembly->control_len = 0;
+            ngx_ws_assembly_release(ws);
+        }
+    }
+}
+
+
+static ngx_ws_assembly_t *
+ngx_ws_assembly(ngx_ws_conn_t *ws)
+{
+    if (ws->assembly == NULL) {
+        ws->assembly = ngx_calloc(sizeof(ngx_ws_assembly_t),
+                                  ws->connection->log);
+    }
+
+    return ws->assembly;
+}
+
+
+static void
+ngx_ws_message_free(ngx_ws_conn_t *ws)
+{
+    ngx_ws_assembly_t  *a;
+
+    a = ws->assembly;
+
+    if (a == NULL) {
+        return;
+    }
+
+    if (a->message) {
+        ngx_free(a->message);
+        a->message = NULL;
+        a->message_len = 0;
+        a->message_size = 0;
+    }
+
+    ngx_ws_assembly_release(ws);
+}
+
+
+/* free the assembly state once it holds nothing */
+
+static void
+ngx_ws_assembly_release(ngx_ws_conn_t *ws)
+{
+    ngx_ws_assembly_t  *a;
+
+    a = ws->assembly;
+
+    if (a && a->message == NULL && a->control_len == 0) {
+        ngx_free(a);
+        ws->assembly = NULL;
     }
 }
 
@@ -692,7 +756,7 @@ static void
 ngx_ws_deliver(ngx_ws_conn_t *ws, ngx_uint_t opcode, u_char *data,
     size_t len)
 {
-    if (ws->handler->message(ws, opcode, data, len) != NGX_OK
+    if (ws->conf->handler->message(ws, opcode, data, len) != NGX_OK
         && ws->state == ngx_ws_state_open && !ws->destroy)
     {
         ngx_ws_close(ws, NGX_WS_CLOSE_INTERNAL_ERROR, "internal error");
@@ -737,8 +801,8 @@ ngx_ws_shutdown(ngx_ws_conn_t *ws)
         return;
     }
 
-    if (ws->handler->shutdown) {
-        ws->handler->shutdown(ws);
+    if (ws->conf->handler->shutdown) {
+        ws->conf->handler->shutdown(ws);
         return;
     }
 
@@ -770,8 +834,8 @@ ngx_ws_timeout(ngx_ws_conn_t *ws)
     if (ws->deadline && (ngx_msec_int_t) (now - ws->deadline) >= 0) {
         ws->deadline = 0;
 
-        if (ws->handler->timer) {
-            ws->handler->timer(ws);
+        if (ws->conf->handler->timer) {
+            ws->conf->handler->timer(ws);
         }
     }
 }
@@ -922,12 +986,7 @@ ngx_ws_close(ngx_ws_conn_t *ws, ngx_uint_t code, const char *reason)
 
     /* a message being assembled will never be delivered now */
 
-    if (ws->message) {
-        ngx_free(ws->message);
-        ws->message = NULL;
-        ws->message_len = 0;
-        ws->message_size = 0;
-    }
+    ngx_ws_message_free(ws);
 }
 
 
@@ -975,7 +1034,6 @@ ngx_ws_post(ngx_ws_conn_t *ws)
         ngx_post_event(wev, &ngx_posted_events);
     }
 
-    ws->flush_posted = 1;
 }
 
 
@@ -1252,8 +1310,8 @@ ngx_ws_destroy(ngx_ws_conn_t *ws)
 
     c = ws->connection;
 
-    if (ws->handler->closed) {
-        ws->handler->closed(ws);
+    if (ws->conf->handler->closed) {
+        ws->conf->handler->closed(ws);
     }
 
     while (ws->out) {
@@ -1268,13 +1326,15 @@ ngx_ws_destroy(ngx_ws_conn_t *ws)
         }
     }
 
-    if (ws->message) {
-        ngx_free(ws->message);
+    if (ws->assembly) {
+        if (ws->assembly->message) {
+            ngx_free(ws->assembly->message);
+        }
+
+        ngx_free(ws->assembly);
     }
 
-    if (ws->control) {
-        ngx_free(ws->control);
-    }
+    ngx_free(ws);
 
     ngx_http_close_connection(c);
 }

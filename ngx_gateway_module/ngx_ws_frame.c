@@ -52,7 +52,7 @@ ngx_ws_parser_init(ngx_ws_parser_t *p, uint64_t max_message_size,
     ngx_memzero(p, sizeof(ngx_ws_parser_t));
 
     p->max_message_size = max_message_size;
-    p->max_fragments = max_fragments;
+    p->max_fragments = (uint32_t) ngx_min(max_fragments, 0xffffffff);
     p->utf8_state = NGX_WS_UTF8_ACCEPT;
 }
 
@@ -184,7 +184,7 @@ ngx_ws_parse(ngx_ws_parser_t *p, u_char **pos, u_char *last,
                                   "control frame over 125 bytes");
             }
 
-            p->frame_len = 0;
+            p->frame_left = 0;
 
             if (ch == 126) {
                 p->length_bytes = 2;
@@ -198,7 +198,7 @@ ngx_ws_parse(ngx_ws_parser_t *p, u_char **pos, u_char *last,
                 break;
             }
 
-            p->frame_len = ch;
+            p->frame_left = ch;
 
             rc = ngx_ws_parse_header_done(p);
             if (rc != NGX_OK) {
@@ -210,7 +210,7 @@ ngx_ws_parse(ngx_ws_parser_t *p, u_char **pos, u_char *last,
         case sw_extended_length:
 
             while (p->length_bytes && s < last) {
-                p->frame_len = (p->frame_len << 8) | *s++;
+                p->frame_left = (p->frame_left << 8) | *s++;
                 p->length_bytes--;
             }
 
@@ -221,7 +221,7 @@ ngx_ws_parse(ngx_ws_parser_t *p, u_char **pos, u_char *last,
 
             /* RFC 6455 5.2: the most significant bit MUST be 0 */
 
-            if (p->frame_len & 0x8000000000000000ULL) {
+            if (p->frame_left & 0x8000000000000000ULL) {
                 ngx_ws_parse_fail(p, NGX_WS_CLOSE_PROTOCOL_ERROR,
                                   "frame length with the high bit set");
             }
@@ -245,9 +245,10 @@ ngx_ws_parse(ngx_ws_parser_t *p, u_char **pos, u_char *last,
             }
 
             p->mask_offset = 0;
+            p->control_started = 0;
             p->state = sw_payload;
 
-            if (p->frame_len == 0) {
+            if (p->frame_left == 0) {
                 *pos = s;
                 return ngx_ws_parse_chunk(p, s, 0, chunk);
             }
@@ -291,8 +292,8 @@ ngx_ws_parse_header_done(ngx_ws_parser_t *p)
          * the payload is read, let alone stored
          */
 
-        if (p->frame_len > p->max_message_size
-            || p->message_size > p->max_message_size - p->frame_len)
+        if (p->frame_left > p->max_message_size
+            || p->message_size > p->max_message_size - p->frame_left)
         {
             ngx_ws_parse_fail(p, NGX_WS_CLOSE_MESSAGE_TOO_BIG,
                               "message too big");
@@ -305,10 +306,9 @@ ngx_ws_parse_header_done(ngx_ws_parser_t *p)
                               "too many fragments");
         }
 
-        p->message_size += p->frame_len;
+        p->message_size += p->frame_left;
     }
 
-    p->frame_left = p->frame_len;
     p->mask_bytes = 0;
     p->state = sw_mask;
 
@@ -320,14 +320,17 @@ static ngx_int_t
 ngx_ws_parse_chunk(ngx_ws_parser_t *p, u_char *data, size_t len,
     ngx_ws_chunk_t *chunk)
 {
+    ngx_uint_t  utf8;
+
     chunk->data = data;
     chunk->len = len;
 
     if (ngx_ws_opcode_is_control(p->opcode)) {
         chunk->control = 1;
         chunk->opcode = p->opcode;
-        chunk->first = (p->frame_left == p->frame_len);
+        chunk->first = !p->control_started;
 
+        p->control_started = 1;
         p->frame_left -= len;
 
         chunk->last = (p->frame_left == 0);
@@ -348,11 +351,15 @@ ngx_ws_parse_chunk(ngx_ws_parser_t *p, u_char *data, size_t len,
 
     /* RFC 6455 8.1, fail fast: check text as it arrives, not at its end */
 
-    if (p->message_opcode == NGX_WS_OPCODE_TEXT
-        && ngx_ws_utf8_validate(&p->utf8_state, data, len) != NGX_OK)
-    {
-        ngx_ws_parse_fail(p, NGX_WS_CLOSE_INVALID_PAYLOAD,
-                          "invalid UTF-8 in a text message");
+    if (p->message_opcode == NGX_WS_OPCODE_TEXT) {
+        utf8 = p->utf8_state;
+
+        if (ngx_ws_utf8_validate(&utf8, data, len) != NGX_OK) {
+            ngx_ws_parse_fail(p, NGX_WS_CLOSE_INVALID_PAYLOAD,
+                              "invalid UTF-8 in a text message");
+        }
+
+        p->utf8_state = (uint8_t) utf8;
     }
 
     chunk->last = (p->frame_left == 0 && p->fin);

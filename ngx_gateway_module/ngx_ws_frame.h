@@ -58,34 +58,38 @@
 #define NGX_WS_RSV1                    0x4
 
 
+/* kept small: one lives in every connection */
 typedef struct {
     /* limits, set by the owner before the first call */
     uint64_t        max_message_size;
-    ngx_uint_t      max_fragments;
-    ngx_uint_t      allowed_rsv;        /* RSV bits negotiated extensions use */
+    uint32_t        max_fragments;
 
-    /* the frame being read */
-    ngx_uint_t      state;
-    uint64_t        frame_len;
+    /* the data message being read, across its fragments */
+    uint32_t        fragments;
+    uint64_t        message_size;
+
+    /* the frame being read: its length until the header ends, then the
+     * payload bytes still to come */
     uint64_t        frame_left;
-    ngx_uint_t      length_bytes;       /* extended length bytes to go */
-    ngx_uint_t      mask_bytes;         /* masking key bytes read */
-    ngx_uint_t      mask_offset;        /* payload offset modulo 4 */
     u_char          mask[4];
+
+    /* set when ngx_ws_parse() returns NGX_ERROR */
+    uint16_t        close_code;
+    const char     *reason;
+
+    uint8_t         state;
+    uint8_t         length_bytes;       /* extended length bytes to go */
+    uint8_t         mask_bytes;         /* masking key bytes read */
+    uint8_t         mask_offset;        /* payload offset modulo 4 */
+    uint8_t         utf8_state;
+
+    unsigned        allowed_rsv:3;      /* RSV bits negotiated extensions use */
     unsigned        opcode:4;
     unsigned        fin:1;
     unsigned        rsv:3;
-
-    /* the data message being read, across its fragments */
     unsigned        message_opcode:4;   /* 0 while no message is open */
     unsigned        message_started:1;  /* a chunk of it was returned */
-    uint64_t        message_size;
-    ngx_uint_t      fragments;
-    ngx_uint_t      utf8_state;
-
-    /* set when ngx_ws_parse() returns NGX_ERROR */
-    ngx_uint_t      close_code;
-    const char     *reason;
+    unsigned        control_started:1;  /* a chunk of this control frame */
 } ngx_ws_parser_t;
 
 

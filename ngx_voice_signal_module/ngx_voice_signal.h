@@ -38,6 +38,7 @@ extern ngx_module_t  ngx_voice_signal_module;
 
 /* ngx_voice_signal_handler.c */
 ngx_int_t ngx_voice_signal_handler(ngx_http_request_t *r);
+extern const ngx_ws_handler_t  ngx_voice_signal_protocol;
 
 
 #endif /* _NGX_VOICE_SIGNAL_H_INCLUDED_ */

@@ -22,7 +22,7 @@ static ngx_int_t ngx_voice_signal_message(ngx_ws_conn_t *ws,
     ngx_uint_t opcode, u_char *data, size_t len);
 
 
-static const ngx_ws_handler_t  ngx_voice_signal_ws_handler = {
+const ngx_ws_handler_t  ngx_voice_signal_protocol = {
     "voice",
     NULL,                                  /* open */
     ngx_voice_signal_message,              /* message */
@@ -41,7 +41,7 @@ ngx_voice_signal_handler(ngx_http_request_t *r)
 
     vlcf = ngx_http_get_module_loc_conf(r, ngx_voice_signal_module);
 
-    return ngx_ws_upgrade(r, &vlcf->ws, &ngx_voice_signal_ws_handler);
+    return ngx_ws_upgrade(r, &vlcf->ws);
 }
 
 

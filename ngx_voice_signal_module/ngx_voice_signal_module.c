@@ -14,6 +14,7 @@
 
 
 static void *ngx_voice_signal_create_main_conf(ngx_conf_t *cf);
+static void ngx_voice_signal_exit_process(ngx_cycle_t *cycle);
 static void *ngx_voice_signal_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_voice_signal_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -94,7 +95,7 @@ ngx_module_t  ngx_voice_signal_module = {
     NULL,                                  /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_voice_signal_exit_process,         /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -148,6 +149,8 @@ ngx_voice_signal_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 static char *
 ngx_voice_signal(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
+    ngx_voice_signal_loc_conf_t *vlcf = conf;
+
     ngx_http_core_loc_conf_t  *clcf;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
@@ -157,6 +160,20 @@ ngx_voice_signal(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     clcf->handler = ngx_voice_signal_handler;
+    vlcf->ws.handler = &ngx_voice_signal_protocol;
 
     return NGX_CONF_OK;
+}
+
+
+static void
+ngx_voice_signal_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_voice_signal_main_conf_t  *mcf;
+
+    mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_voice_signal_module);
+
+    if (mcf) {
+        ngx_ws_main_exit(&mcf->ws);
+    }
 }
