@@ -1,0 +1,963 @@
+
+/*
+ * gwload: main(), options, worker fan-out and the parent's monitor loop.
+ *
+ * The parent forks P workers, then only watches: it sums the workers'
+ * shared counters for the progress line, starts the hold once every worker
+ * has finished connecting (each says so with SIGUSR2), and tells the
+ * workers to close (SIGUSR1) when the hold ends or on the first SIGINT or
+ * SIGTERM; a second one makes them exit at once (SIGTERM).
+ */
+
+
+#include "gwload.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <netdb.h>
+#include <signal.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+
+typedef struct {
+    pid_t          pid;
+    unsigned       alive:1;
+} gwload_child_t;
+
+
+/* the parent's view of the run */
+typedef struct {
+    gwload_conf_t     *conf;
+    gwload_shm_t      *shm;
+    gwload_child_t    *children;
+    gwload_result_t   *r;
+
+    unsigned           alive;
+    unsigned           tty:1;
+    unsigned           progress:1;
+    unsigned           stopping:1;
+    unsigned           holding:1;
+
+    uint64_t           hold_end;      /* 0: forever */
+    uint64_t           next_tick;
+    uint64_t           last_est;
+    uint64_t           last_at;
+} gwload_monitor_t;
+
+
+static int gwload_options(int argc, char **argv, gwload_conf_t *conf);
+static const char *gwload_option_name(int ch);
+static int gwload_option(gwload_conf_t *conf, int ch, char **argv);
+static int gwload_options_check(gwload_conf_t *conf, int src_count_set);
+static int gwload_parse_url(gwload_conf_t *conf);
+static int gwload_add_header(gwload_conf_t *conf, const char *h);
+static int gwload_check_limits(gwload_conf_t *conf);
+static int gwload_spawn(gwload_conf_t *conf, gwload_shm_t *shm,
+    gwload_child_t *children);
+static void gwload_monitor(gwload_conf_t *conf, gwload_shm_t *shm,
+    gwload_child_t *children, gwload_result_t *r);
+static void gwload_monitor_reap(gwload_monitor_t *m);
+static void gwload_monitor_hold(gwload_monitor_t *m, uint64_t now);
+static void gwload_monitor_progress(gwload_monitor_t *m, uint64_t now);
+static void gwload_signal_children(gwload_child_t *children, unsigned n,
+    int sig);
+static void gwload_usage(FILE *f);
+
+
+static struct option  gwload_long_options[] = {
+    { "url",            required_argument, NULL, 'u' },
+    { "connections",    required_argument, NULL, 'n' },
+    { "rate",           required_argument, NULL, 'r' },
+    { "procs",          required_argument, NULL, 'p' },
+    { "src-from",       required_argument, NULL, 'S' },
+    { "src-count",      required_argument, NULL, 'K' },
+    { "hold",           required_argument, NULL, 'H' },
+    { "ping-interval",  required_argument, NULL, 'i' },
+    { "progress",       no_argument,       NULL, 'P' },
+    { "no-progress",    no_argument,       NULL, 'Q' },
+    { "json",           required_argument, NULL, 'j' },
+    { "timeout",        required_argument, NULL, 't' },
+    { "header",         required_argument, NULL, 'h' },
+    { "protocol",       required_argument, NULL, 'X' },
+    { "proto-opt",      required_argument, NULL, 'O' },
+    { "help",           no_argument,       NULL, '?' + 256 },
+    { "version",        no_argument,       NULL, 'V' },
+    { NULL, 0, NULL, 0 }
+};
+
+
+int
+main(int argc, char **argv)
+{
+    int              rc;
+    gwload_conf_t    conf;
+    gwload_shm_t    *shm;
+    gwload_child_t  *children;
+    gwload_result_t *r;
+
+    /* ~30 KB of histograms: static, so that a forked worker owns nothing */
+    static gwload_result_t  result;
+
+    rc = gwload_options(argc, argv, &conf);
+    if (rc != GWLOAD_OK) {
+        free(conf.headers);
+        free(conf.proto_opts);
+        return (rc == GWLOAD_DONE) ? 0 : 2;
+    }
+
+    if (gwload_check_limits(&conf) != GWLOAD_OK) {
+        free(conf.headers);
+        free(conf.proto_opts);
+        return 2;
+    }
+
+    shm = gwload_stats_create(conf.procs);
+    children = calloc(conf.procs, sizeof(gwload_child_t));
+    r = &result;
+
+    if (shm == NULL || children == NULL) {
+        fprintf(stderr, "gwload: out of memory\n");
+        return 2;
+    }
+
+    shm->start_ns = gwload_now();
+    shm->parent_pid = getpid();
+
+    if (gwload_spawn(&conf, shm, children) != GWLOAD_OK) {
+        rc = 2;
+        goto done;
+    }
+
+    gwload_monitor(&conf, shm, children, r);
+
+    gwload_stats_report(&conf, r, stdout);
+    fflush(stdout);
+
+    rc = r->ok ? 0 : 1;
+
+    if (conf.json && gwload_stats_json(&conf, r, conf.json) != GWLOAD_OK) {
+        rc = 1;
+    }
+
+done:
+
+    gwload_stats_destroy(shm);
+    free(children);
+    free(conf.headers);
+    free(conf.proto_opts);
+
+    return rc;
+}
+
+
+static int
+gwload_options(int argc, char **argv, gwload_conf_t *conf)
+{
+    int  ch, rc, src_count_set;
+
+    memset(conf, 0, sizeof(gwload_conf_t));
+
+    conf->connections = 1;
+    conf->rate = 2000;
+    conf->src_from = 0x7f000002;        /* 127.0.0.2 */
+    conf->hold_ms = 0;
+    conf->timeout_ms = 10000;
+    conf->progress = -1;
+    conf->proto = &gwload_proto_ws;
+
+    src_count_set = 0;
+
+    opterr = 0;
+
+    for ( ;; ) {
+        ch = getopt_long(argc, argv, "u:n:r:p:H:t:", gwload_long_options,
+                         NULL);
+        if (ch == -1) {
+            break;
+        }
+
+        if (ch == 'K') {
+            src_count_set = 1;
+        }
+
+        rc = gwload_option(conf, ch, argv);
+
+        if (rc == GWLOAD_AGAIN) {
+            fprintf(stderr, "gwload: invalid value \"%s\" for --%s\n",
+                    optarg, gwload_option_name(ch));
+            return GWLOAD_ERROR;
+        }
+
+        if (rc != GWLOAD_OK) {
+            return rc;
+        }
+    }
+
+    if (optind < argc) {
+        fprintf(stderr, "gwload: unexpected argument \"%s\"\n", argv[optind]);
+        return GWLOAD_ERROR;
+    }
+
+    return gwload_options_check(conf, src_count_set);
+}
+
+
+/* one option; GWLOAD_AGAIN: a bad value */
+
+static int
+gwload_option(gwload_conf_t *conf, int ch, char **argv)
+{
+    char            *end, **opts;
+    double           d;
+    struct in_addr   a;
+
+    errno = 0;
+    end = NULL;
+
+    switch (ch) {
+
+    case 'u':
+        conf->url = optarg;
+        break;
+
+    case 'n':
+        conf->connections = strtoull(optarg, &end, 10);
+        if (*end || errno || conf->connections == 0
+            || conf->connections > UINT32_MAX)
+        {
+            goto invalid;
+        }
+        break;
+
+    case 'r':
+        conf->rate = strtod(optarg, &end);
+        if (*end || errno || conf->rate < 0 || isnan(conf->rate)) {
+            goto invalid;
+        }
+        break;
+
+    case 'p':
+        conf->procs = (unsigned) strtoul(optarg, &end, 10);
+        if (*end || errno || conf->procs == 0 || conf->procs > 1024) {
+            goto invalid;
+        }
+        break;
+
+    case 'S':
+        if (inet_pton(AF_INET, optarg, &a) != 1) {
+            goto invalid;
+        }
+        conf->src_from = ntohl(a.s_addr);
+        break;
+
+    case 'K':
+        conf->src_count = (unsigned) strtoul(optarg, &end, 10);
+        if (*end || errno || conf->src_count == 0
+            || conf->src_count > 65536)
+        {
+            goto invalid;
+        }
+        break;
+
+    case 'H':
+        if (strcmp(optarg, "forever") == 0) {
+            conf->hold_ms = -1;
+            break;
+        }
+
+        d = strtod(optarg, &end);
+        if (*end || errno || d < 0 || isnan(d) || d > 1e9) {
+            goto invalid;
+        }
+        conf->hold_ms = (int64_t) (d * 1000);
+        break;
+
+    case 'i':
+        conf->ping_interval_ms = strtoull(optarg, &end, 10);
+        if (*end || errno) {
+            goto invalid;
+        }
+        break;
+
+    case 'P':
+        conf->progress = 1;
+        break;
+
+    case 'Q':
+        conf->progress = 0;
+        break;
+
+    case 'j':
+        conf->json = optarg;
+        break;
+
+    case 't':
+        d = strtod(optarg, &end);
+        if (*end || errno || d <= 0 || isnan(d) || d > 1e6) {
+            goto invalid;
+        }
+        conf->timeout_ms = (uint64_t) (d * 1000);
+        if (conf->timeout_ms == 0) {
+            conf->timeout_ms = 1;
+        }
+        break;
+
+    case 'h':
+        if (gwload_add_header(conf, optarg) != GWLOAD_OK) {
+            return GWLOAD_ERROR;
+        }
+        break;
+
+    case 'X':
+        conf->proto = gwload_proto_find(optarg);
+        if (conf->proto == NULL) {
+            fprintf(stderr, "gwload: unknown protocol \"%s\" (known: ",
+                    optarg);
+            gwload_proto_list(stderr);
+            fprintf(stderr, ")\n");
+            return GWLOAD_ERROR;
+        }
+        break;
+
+    case 'O':
+        if (strchr(optarg, '=') == NULL) {
+            goto invalid;
+        }
+
+        opts = realloc(conf->proto_opts,
+                       (conf->nproto_opts + 1) * sizeof(char *));
+        if (opts == NULL) {
+            return GWLOAD_ERROR;
+        }
+
+        conf->proto_opts = opts;
+        conf->proto_opts[conf->nproto_opts++] = optarg;
+        break;
+
+    case 'V':
+        printf("gwload %s\n", GWLOAD_VERSION);
+        return GWLOAD_DONE;
+
+    case '?' + 256:
+        gwload_usage(stdout);
+        return GWLOAD_DONE;
+
+    default:
+        if (optopt) {
+            fprintf(stderr, "gwload: option -%c: missing or unknown\n",
+                    optopt);
+
+        } else {
+            fprintf(stderr, "gwload: unknown option \"%s\"\n",
+                    argv[optind - 1]);
+        }
+
+        gwload_usage(stderr);
+        return GWLOAD_ERROR;
+    }
+
+    return GWLOAD_OK;
+
+invalid:
+
+    return GWLOAD_AGAIN;
+}
+
+
+static const char *
+gwload_option_name(int ch)
+{
+    struct option  *o;
+
+    for (o = gwload_long_options; o->name; o++) {
+        if (o->val == ch) {
+            return o->name;
+        }
+    }
+
+    return "?";
+}
+
+
+/* defaults that depend on other options, and the checks across options */
+
+static int
+gwload_options_check(gwload_conf_t *conf, int src_count_set)
+{
+    if (conf->url == NULL) {
+        fprintf(stderr, "gwload: --url is required\n");
+        gwload_usage(stderr);
+        return GWLOAD_ERROR;
+    }
+
+    if (gwload_parse_url(conf) != GWLOAD_OK) {
+        return GWLOAD_ERROR;
+    }
+
+    if (conf->proto->configure && conf->proto->configure(conf) != GWLOAD_OK)
+    {
+        return GWLOAD_ERROR;
+    }
+
+    if (conf->procs == 0) {
+        conf->procs = (unsigned) ((conf->connections + GWLOAD_CONNS_PER_PROC
+                                   - 1) / GWLOAD_CONNS_PER_PROC);
+    }
+
+    if (conf->procs > conf->connections) {
+        conf->procs = (unsigned) conf->connections;
+    }
+
+    if (!src_count_set) {
+        conf->src_count = (unsigned) ((conf->connections
+                                       + GWLOAD_CONNS_PER_SRC - 1)
+                                      / GWLOAD_CONNS_PER_SRC);
+    }
+
+    if ((uint64_t) conf->src_from + conf->src_count - 1 > UINT32_MAX) {
+        fprintf(stderr, "gwload: --src-from + --src-count overflows\n");
+        return GWLOAD_ERROR;
+    }
+
+    return GWLOAD_OK;
+}
+
+
+/* ws://host[:port][/path][?query]; IPv4 only */
+
+static int
+gwload_parse_url(gwload_conf_t *conf)
+{
+    int               rc;
+    char             *p, *host, *colon, *slash, name[256], port[8];
+    size_t            len;
+    struct addrinfo   hints, *res;
+
+    p = conf->url;
+
+    if (strncmp(p, "wss://", 6) == 0) {
+        fprintf(stderr, "gwload: wss:// is not supported yet\n");
+        return GWLOAD_ERROR;
+    }
+
+    if (strncmp(p, "ws://", 5) != 0) {
+        fprintf(stderr, "gwload: --url must start with ws://\n");
+        return GWLOAD_ERROR;
+    }
+
+    host = p + 5;
+    slash = strpbrk(host, "/?");
+    len = slash ? (size_t) (slash - host) : strlen(host);
+
+    if (len == 0 || len >= sizeof(name) || host[0] == '[') {
+        fprintf(stderr, "gwload: bad host in \"%s\" (IPv4 or a name)\n", p);
+        return GWLOAD_ERROR;
+    }
+
+    memcpy(name, host, len);
+    name[len] = '\0';
+
+    /* the Host header is the authority as written */
+
+    memcpy(conf->host, name, len + 1);
+
+    strcpy(port, "80");
+    colon = strchr(name, ':');
+
+    if (colon) {
+        *colon = '\0';
+
+        if (colon[1] == '\0' || strlen(colon + 1) > 5
+            || strspn(colon + 1, "0123456789") != strlen(colon + 1)
+            || atoi(colon + 1) == 0 || atoi(colon + 1) > 65535)
+        {
+            fprintf(stderr, "gwload: bad port in \"%s\"\n", p);
+            return GWLOAD_ERROR;
+        }
+
+        strcpy(port, colon + 1);
+    }
+
+    if (slash == NULL) {
+        conf->path = "/";
+
+    } else if (*slash == '?') {
+        fprintf(stderr, "gwload: write the path before the query: "
+                "ws://host/path?query\n");
+        return GWLOAD_ERROR;
+
+    } else {
+        conf->path = slash;
+    }
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_STREAM;
+
+    rc = getaddrinfo(name, port, &hints, &res);
+    if (rc != 0) {
+        fprintf(stderr, "gwload: cannot resolve \"%s\": %s\n", name,
+                gai_strerror(rc));
+        return GWLOAD_ERROR;
+    }
+
+    memcpy(&conf->dst, res->ai_addr, sizeof(struct sockaddr_in));
+    freeaddrinfo(res);
+
+    return GWLOAD_OK;
+}
+
+
+static int
+gwload_add_header(gwload_conf_t *conf, const char *h)
+{
+    char        *p;
+    size_t       len;
+    const char  *colon;
+
+    len = strlen(h);
+    colon = strchr(h, ':');
+
+    if (colon == NULL || colon == h || strpbrk(h, "\r\n")
+        || strcspn(h, " \t") < (size_t) (colon - h))
+    {
+        fprintf(stderr, "gwload: --header wants \"Name: value\", got \"%s\"\n",
+                h);
+        return GWLOAD_ERROR;
+    }
+
+    if (conf->headers_len + len + 2 > GWLOAD_MAX_HEADERS_LEN) {
+        fprintf(stderr, "gwload: --header: more than %d bytes in all\n",
+                GWLOAD_MAX_HEADERS_LEN);
+        return GWLOAD_ERROR;
+    }
+
+    p = realloc(conf->headers, conf->headers_len + len + 3);
+    if (p == NULL) {
+        return GWLOAD_ERROR;
+    }
+
+    memcpy(p + conf->headers_len, h, len);
+    memcpy(p + conf->headers_len + len, "\r\n", 3);
+
+    conf->headers = p;
+    conf->headers_len += len + 2;
+
+    return GWLOAD_OK;
+}
+
+
+/*
+ * Raise RLIMIT_NOFILE to the hard limit (the children inherit it), then
+ * refuse plans that cannot work and warn about ones that may not.
+ */
+
+static int
+gwload_check_limits(gwload_conf_t *conf)
+{
+    FILE           *f;
+    unsigned        lo, hi;
+    uint64_t        per_proc, per_src, need, ports;
+    struct rlimit   rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+        fprintf(stderr, "gwload: getrlimit(): %s\n", strerror(errno));
+        return GWLOAD_ERROR;
+    }
+
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+
+        if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
+            fprintf(stderr, "gwload: setrlimit(RLIMIT_NOFILE, %llu): %s\n",
+                    (unsigned long long) rl.rlim_max, strerror(errno));
+            (void) getrlimit(RLIMIT_NOFILE, &rl);
+        }
+    }
+
+    per_proc = (conf->connections + conf->procs - 1) / conf->procs;
+
+    if (rl.rlim_cur != RLIM_INFINITY
+        && per_proc + GWLOAD_FD_RESERVE > rl.rlim_cur)
+    {
+        need = (conf->connections + rl.rlim_cur - GWLOAD_FD_RESERVE - 1)
+               / (rl.rlim_cur - GWLOAD_FD_RESERVE);
+
+        fprintf(stderr, "gwload: %" PRIu64 " connections per process do not "
+                "fit in RLIMIT_NOFILE %llu: use --procs %" PRIu64
+                " or more\n",
+                per_proc, (unsigned long long) rl.rlim_cur, need);
+        return GWLOAD_ERROR;
+    }
+
+    per_src = (conf->connections + conf->src_count - 1) / conf->src_count;
+
+    lo = 32768;
+    hi = 60999;
+
+    f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (f) {
+        if (fscanf(f, "%u %u", &lo, &hi) != 2 || hi < lo) {
+            lo = 32768;
+            hi = 60999;
+        }
+
+        fclose(f);
+    }
+
+    ports = hi - lo + 1;
+
+    if (per_src > ports) {
+        fprintf(stderr, "gwload: warning: %" PRIu64 " connections per source "
+                "address but only %" PRIu64 " local ports "
+                "(ip_local_port_range): expect EADDRNOTAVAIL; raise "
+                "--src-count to %" PRIu64 "\n",
+                per_src, ports, (conf->connections + ports - 1) / ports);
+    }
+
+    return GWLOAD_OK;
+}
+
+
+static int
+gwload_spawn(gwload_conf_t *conf, gwload_shm_t *shm, gwload_child_t *children)
+{
+    int       rc;
+    pid_t     pid;
+    unsigned  i;
+    sigset_t  set;
+
+    /* the parent takes its signals with sigtimedwait() */
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGCHLD);
+
+    sigaddset(&set, SIGUSR2);
+
+    /* blocked before fork(): a worker must not die of an early SIGUSR1 */
+    sigaddset(&set, SIGUSR1);
+
+    sigprocmask(SIG_BLOCK, &set, NULL);
+
+    signal(SIGPIPE, SIG_IGN);
+
+    fflush(stdout);
+    fflush(stderr);
+
+    for (i = 0; i < conf->procs; i++) {
+        pid = fork();
+
+        if (pid == -1) {
+            fprintf(stderr, "gwload: fork(): %s\n", strerror(errno));
+            gwload_signal_children(children, i, SIGTERM);
+
+            while (wait(NULL) > 0) {
+                /* void */
+            }
+
+            return GWLOAD_ERROR;
+        }
+
+        if (pid == 0) {
+            rc = gwload_worker_run(conf, shm, i);
+
+            gwload_stats_destroy(shm);
+            free(children);
+            free(conf->headers);
+            free(conf->proto_opts);
+
+            exit(rc == GWLOAD_OK ? 0 : 1);
+        }
+
+        children[i].pid = pid;
+        children[i].alive = 1;
+    }
+
+    return GWLOAD_OK;
+}
+
+
+static void
+gwload_monitor(gwload_conf_t *conf, gwload_shm_t *shm,
+    gwload_child_t *children, gwload_result_t *r)
+{
+    int                sig;
+    uint64_t           now, wait;
+    sigset_t           set;
+    siginfo_t          si;
+    gwload_wstats_t   *sum;
+    struct timespec    ts;
+    gwload_monitor_t   m;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGCHLD);
+    sigaddset(&set, SIGUSR2);
+
+    memset(&m, 0, sizeof(gwload_monitor_t));
+
+    m.conf = conf;
+    m.shm = shm;
+    m.children = children;
+    m.r = r;
+    m.tty = isatty(STDERR_FILENO);
+    m.progress = (conf->progress == -1) ? m.tty : conf->progress;
+    m.alive = conf->procs;
+    m.last_at = shm->start_ns;
+    m.next_tick = shm->start_ns + GWLOAD_NSEC;
+
+    sum = &r->sum;
+    r->procs = conf->procs;
+
+    while (m.alive) {
+        now = gwload_now();
+
+        /*
+         * Sleep until the next progress tick, the end of the hold, or a
+         * signal: SIGCHLD, SIGUSR2 (a worker is done connecting), ^C.
+         */
+
+        wait = (m.next_tick > now) ? m.next_tick - now : 0;
+
+        if (m.holding && !m.stopping && m.hold_end && m.hold_end > now
+            && m.hold_end - now < wait)
+        {
+            wait = m.hold_end - now;
+        }
+
+        ts.tv_sec = wait / GWLOAD_NSEC;
+        ts.tv_nsec = wait % GWLOAD_NSEC;
+
+        sig = sigtimedwait(&set, &si, &ts);
+
+        if (sig == SIGINT || sig == SIGTERM) {
+
+            if (!m.stopping) {
+                m.stopping = 1;
+                r->interrupted = 1;
+
+                fprintf(stderr, "%sgwload: %s: closing connections (again "
+                        "to exit at once)\n",
+                        (m.progress && m.tty) ? "\n" : "",
+                        sig == SIGINT ? "SIGINT" : "SIGTERM");
+
+                gwload_signal_children(children, conf->procs, SIGUSR1);
+
+            } else {
+                gwload_signal_children(children, conf->procs, SIGTERM);
+            }
+        }
+
+        gwload_monitor_reap(&m);
+
+        now = gwload_now();
+        gwload_stats_sum(shm, sum, 0);
+
+        if (!m.holding && !m.stopping) {
+            gwload_monitor_hold(&m, now);
+        }
+
+        if (m.holding && !m.stopping
+            && ((m.hold_end && now >= m.hold_end)
+                || conf->hold_ms == 0
+                || sum->open == 0))
+        {
+            if (sum->open == 0 && sum->established) {
+                fprintf(stderr, "gwload: no connection left open\n");
+            }
+
+            m.stopping = 1;
+            gwload_signal_children(children, conf->procs, SIGUSR1);
+        }
+
+        if (now >= m.next_tick) {
+            gwload_monitor_progress(&m, now);
+
+            while (m.next_tick <= now) {
+                m.next_tick += GWLOAD_NSEC;
+            }
+        }
+    }
+
+    now = gwload_now();
+
+    gwload_stats_sum(shm, sum, 1);
+
+    if (m.progress) {
+        gwload_stats_progress(sum, (now - shm->start_ns) / 1e9, 0, m.tty);
+
+        if (m.tty) {
+            fprintf(stderr, "\n");
+        }
+    }
+
+    r->duration = (now - shm->start_ns) / 1e9;
+    r->establish = sum->last_established_ns
+                   ? (sum->last_established_ns - shm->start_ns) / 1e9 : 0;
+
+    r->ok = (sum->established == conf->connections
+             && sum->failed == 0
+             && sum->dropped == 0
+             && sum->aborted == 0
+             && r->workers_lost == 0);
+}
+
+
+static void
+gwload_monitor_reap(gwload_monitor_t *m)
+{
+    int        status;
+    pid_t      pid;
+    unsigned   i;
+
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+
+        for (i = 0; i < m->conf->procs; i++) {
+            if (m->children[i].pid == pid && m->children[i].alive) {
+                break;
+            }
+        }
+
+        if (i == m->conf->procs) {
+            continue;
+        }
+
+        m->children[i].alive = 0;
+        m->alive--;
+
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+            continue;
+        }
+
+        m->r->workers_lost++;
+
+        if (WIFSIGNALED(status)) {
+            fprintf(stderr, "gwload: worker %u killed by signal %d\n", i,
+                    WTERMSIG(status));
+
+        } else {
+            fprintf(stderr, "gwload: worker %u exited with status %d\n", i,
+                    WEXITSTATUS(status));
+        }
+    }
+}
+
+
+/* the hold starts once every live worker has ended all its attempts */
+
+static void
+gwload_monitor_hold(gwload_monitor_t *m, uint64_t now)
+{
+    unsigned          i;
+    gwload_conf_t    *conf;
+    gwload_wstats_t  *sum;
+
+    conf = m->conf;
+    sum = &m->r->sum;
+
+    for (i = 0; i < conf->procs; i++) {
+        if (m->children[i].alive
+            && m->shm->w[i].phase < GWLOAD_PHASE_HOLDING)
+        {
+            return;
+        }
+    }
+
+    m->holding = 1;
+    m->hold_end = (conf->hold_ms < 0) ? 0 : now + conf->hold_ms * GWLOAD_MSEC;
+
+    if (m->progress) {
+        gwload_monitor_progress(m, now);
+    }
+
+    fprintf(stderr, "%sgwload: %" PRIu64 " of %" PRIu64 " established, %"
+            PRIu64 " failed, after %.2f s; ",
+            (m->progress && m->tty) ? "\n" : "",
+            sum->established, conf->connections, sum->failed,
+            (now - m->shm->start_ns) / 1e9);
+
+    if (sum->open == 0) {
+        fprintf(stderr, "nothing to hold\n");
+
+    } else if (conf->hold_ms < 0) {
+        fprintf(stderr, "holding until SIGINT/SIGTERM\n");
+
+    } else {
+        fprintf(stderr, "holding for %.1f s\n", conf->hold_ms / 1000.0);
+    }
+}
+
+
+static void
+gwload_monitor_progress(gwload_monitor_t *m, uint64_t now)
+{
+    double            rate;
+    gwload_wstats_t  *sum;
+
+    sum = &m->r->sum;
+
+    rate = (now > m->last_at)
+           ? (sum->established - m->last_est) / ((now - m->last_at) / 1e9)
+           : 0;
+
+    m->last_est = sum->established;
+    m->last_at = now;
+
+    if (m->progress) {
+        gwload_stats_progress(sum, (now - m->shm->start_ns) / 1e9, rate,
+                              m->tty);
+    }
+}
+
+
+static void
+gwload_signal_children(gwload_child_t *children, unsigned n, int sig)
+{
+    unsigned  i;
+
+    for (i = 0; i < n; i++) {
+        if (children[i].alive) {
+            (void) kill(children[i].pid, sig);
+        }
+    }
+}
+
+
+static void
+gwload_usage(FILE *f)
+{
+    fprintf(f,
+"usage: gwload --url ws://HOST[:PORT]/PATH [options]\n"
+"\n"
+"  -u, --url URL            ws:// URL to connect to (IPv4)\n"
+"  -n, --connections N      connections in total [1]\n"
+"  -r, --rate R             new connections per second in total, 0: no "
+"limit [2000]\n"
+"  -p, --procs P            worker processes [ceil(N / %d)]\n"
+"      --src-from ADDR      first source address [127.0.0.2]\n"
+"      --src-count K        source addresses, round-robin "
+"[ceil(N / %d)]\n"
+"  -H, --hold S|forever     hold after the last is established [0]\n"
+"      --ping-interval MS   send a ping every MS per connection [0: off]\n"
+"      --progress           progress line on stderr every second\n"
+"      --no-progress        no progress line (default: when a tty)\n"
+"      --json FILE          also write the summary as JSON (- for stdout)\n"
+"  -t, --timeout S          connect + handshake timeout, and close "
+"timeout [10]\n"
+"      --header 'N: v'      extra request header (repeatable)\n"
+"      --protocol NAME      protocol driver [ws]\n"
+"      --proto-opt K=V      protocol option (repeatable)\n"
+"      --version, --help\n"
+"\n"
+"Exit status: 0 when every connection was established and held, 1 "
+"otherwise,\n"
+"2 on a usage or setup error.\n",
+            GWLOAD_CONNS_PER_PROC, GWLOAD_CONNS_PER_SRC);
+}

@@ -1,0 +1,63 @@
+
+/*
+ * gwload: protocol hook table.
+ *
+ * The core (gwload_conn.c) owns TCP, the HTTP/1.1 upgrade, WebSocket
+ * framing, pings from the server, the close handshake and all timeouts.  A
+ * protocol only sees whole events on an established connection:
+ *
+ *   configure   once, in the parent before fork(): check conf->proto_opts
+ *               (--proto-opt KEY=VALUE), load what all workers share, set
+ *               conf->proto_conf; GWLOAD_ERROR ends the run (exit 2)
+ *   init        once per worker process, after fork()
+ *   on_open     after the 101 was accepted
+ *   on_message  one complete data message (text or binary); "data" is
+ *               NULL unless want_payload is set, "len" is always the size
+ *   on_control  a ping or pong from the peer, after the core answered pings
+ *   on_timer    the connection's protocol timer fired (gwload_conn_timer())
+ *   on_close    the connection is going away; "code" is the peer's close
+ *               code, or 0 when we are closing it or it was dropped
+ *
+ * on_open, on_message, on_control and on_timer return GWLOAD_OK, or
+ * GWLOAD_ERROR to drop the connection as a protocol failure.
+ *
+ * Per-connection protocol state: the worker allocates data_size bytes per
+ * connection (zeroed) and hands it out as c->proto_data.
+ *
+ * Counters: a protocol may name up to GWLOAD_PROTO_COUNTERS counters
+ * (gwload_wstats_t.proto[]) and one latency histogram (proto_hist); the
+ * report prints them under the protocol's name.
+ */
+
+
+#ifndef _GWLOAD_PROTO_H_INCLUDED_
+#define _GWLOAD_PROTO_H_INCLUDED_
+
+
+struct gwload_proto_s {
+    const char     *name;
+    size_t          data_size;
+    unsigned        want_payload:1;
+
+    const char     *counter_names[GWLOAD_PROTO_COUNTERS];
+    const char     *hist_name;
+
+    int           (*configure)(gwload_conf_t *conf);
+    int           (*init)(gwload_worker_t *w);
+    int           (*on_open)(gwload_conn_t *c);
+    int           (*on_message)(gwload_conn_t *c, int opcode, u_char *data,
+                                size_t len);
+    int           (*on_control)(gwload_conn_t *c, int opcode, u_char *data,
+                                size_t len);
+    int           (*on_timer)(gwload_conn_t *c);
+    void          (*on_close)(gwload_conn_t *c, int code);
+};
+
+
+const gwload_proto_t *gwload_proto_find(const char *name);
+void gwload_proto_list(FILE *f);
+
+extern const gwload_proto_t  gwload_proto_ws;
+
+
+#endif /* _GWLOAD_PROTO_H_INCLUDED_ */
