@@ -63,6 +63,7 @@ static void ngx_ws_shutdown(ngx_ws_conn_t *ws);
 static void ngx_ws_timeout(ngx_ws_conn_t *ws);
 static ngx_int_t ngx_ws_queue(ngx_ws_conn_t *ws, ngx_ws_out_t *out,
     size_t bytes, ngx_uint_t control);
+static void ngx_ws_out_free(ngx_ws_out_t *out);
 static ngx_int_t ngx_ws_flush(ngx_ws_conn_t *ws);
 static void ngx_ws_out_advance(ngx_ws_conn_t *ws, ngx_buf_t *bufs,
     u_char **starts, ngx_uint_t n);
@@ -873,10 +874,7 @@ ngx_int_t
 ngx_ws_send_out(ngx_ws_conn_t *ws, ngx_ws_out_t *out, size_t bytes)
 {
     if (ws->close_sent || ws->destroy) {
-        if (out->free) {
-            out->free(out);
-        }
-
+        ngx_ws_out_free(out);
         return NGX_DECLINED;
     }
 
@@ -888,9 +886,12 @@ ngx_ws_send_out(ngx_ws_conn_t *ws, ngx_ws_out_t *out, size_t bytes)
 
 /*
  * The output queue is bounded: a peer that stops reading is closed once
- * its queue passes send_queue bytes, instead of growing the worker.  A
- * single frame larger than the limit may still start on an empty queue
- * (its size is bounded by the protocol), and control frames are small.
+ * what it has not taken passes send_queue bytes, instead of growing the
+ * worker.  Before judging, the queue is written out as far as the socket
+ * allows, so a burst produced within one event (many messages in one
+ * read) does not count against a peer that keeps up.  A single frame
+ * larger than the limit may still start on an empty queue (its size is
+ * bounded by the protocol), and control frames are small.
  */
 
 static ngx_int_t
@@ -900,20 +901,25 @@ ngx_ws_queue(ngx_ws_conn_t *ws, ngx_ws_out_t *out, size_t bytes,
     if (ws->out != NULL && !control
         && ws->out_bytes + bytes > ws->conf->send_queue)
     {
-        if (out->free) {
-            out->free(out);
-
-        } else {
-            ngx_free(out);
+        if (ngx_ws_flush(ws) == NGX_ERROR) {
+            ngx_ws_out_free(out);
+            ngx_ws_abort(ws, NULL);
+            return NGX_ERROR;
         }
 
-        ngx_log_error(NGX_LOG_INFO, ws->connection->log, 0,
-                      "client reads too slowly: %uz bytes queued, "
-                      "send queue limit %uz", ws->out_bytes + bytes,
-                      ws->conf->send_queue);
+        if (ws->out != NULL
+            && ws->out_bytes + bytes > ws->conf->send_queue)
+        {
+            ngx_ws_out_free(out);
 
-        ngx_ws_abort(ws, NULL);
-        return NGX_ERROR;
+            ngx_log_error(NGX_LOG_INFO, ws->connection->log, 0,
+                          "client reads too slowly: %uz bytes queued, "
+                          "send queue limit %uz", ws->out_bytes + bytes,
+                          ws->conf->send_queue);
+
+            ngx_ws_abort(ws, NULL);
+            return NGX_ERROR;
+        }
     }
 
     *ws->out_tail = out;
@@ -925,6 +931,18 @@ ngx_ws_queue(ngx_ws_conn_t *ws, ngx_ws_out_t *out, size_t bytes,
     }
 
     return NGX_OK;
+}
+
+
+static void
+ngx_ws_out_free(ngx_ws_out_t *out)
+{
+    if (out->free) {
+        out->free(out);
+
+    } else {
+        ngx_free(out);
+    }
 }
 
 
@@ -1179,12 +1197,7 @@ ngx_ws_out_advance(ngx_ws_conn_t *ws, ngx_buf_t *bufs, u_char **starts,
             ws->out_tail = &ws->out;
         }
 
-        if (out->free) {
-            out->free(out);
-
-        } else {
-            ngx_free(out);
-        }
+        ngx_ws_out_free(out);
 
         out = ws->out;
     }
@@ -1317,13 +1330,7 @@ ngx_ws_destroy(ngx_ws_conn_t *ws)
     while (ws->out) {
         out = ws->out;
         ws->out = out->next;
-
-        if (out->free) {
-            out->free(out);
-
-        } else {
-            ngx_free(out);
-        }
+        ngx_ws_out_free(out);
     }
 
     if (ws->assembly) {
