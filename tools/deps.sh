@@ -14,8 +14,7 @@ packages=(
     # run
     openssl curl procps iproute2
     # tests
-    perl libtest-base-perl libtext-diff-perl libipc-run-perl
-    libprotocol-websocket-perl libio-socket-ssl-perl
+    perl libtest-base-perl libtext-diff-perl libio-socket-ssl-perl
     python3 valgrind
 )
 
