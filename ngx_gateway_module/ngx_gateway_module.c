@@ -52,40 +52,7 @@ static ngx_command_t  ngx_gateway_commands[] = {
       0,
       NULL },
 
-    { ngx_string("gateway_max_message_size"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_size_slot,
-      NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_gateway_loc_conf_t, ws.max_message_size),
-      NULL },
-
-    { ngx_string("gateway_max_fragments"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_num_slot,
-      NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_gateway_loc_conf_t, ws.max_fragments),
-      NULL },
-
-    { ngx_string("gateway_send_queue"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_size_slot,
-      NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_gateway_loc_conf_t, ws.send_queue),
-      NULL },
-
-    { ngx_string("gateway_send_timeout"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_msec_slot,
-      NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_gateway_loc_conf_t, ws.send_timeout),
-      NULL },
-
-    { ngx_string("gateway_frame_timeout"),
-      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_msec_slot,
-      NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_gateway_loc_conf_t, ws.frame_timeout),
-      NULL },
+    NGX_WS_CONF_COMMANDS("gateway", ngx_gateway_loc_conf_t),
 
       ngx_null_command
 };

@@ -165,6 +165,36 @@ struct ngx_ws_conn_s {
 #define NGX_WS_DEFAULT_SCRATCH_SIZE  16384
 
 
+#define NGX_WS_CONF_CONTEXT                                                   \
+    NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1
+
+/*
+ * The WebSocket limits as directives, for a module's commands[]:
+ * "<prefix>_max_message_size" and the rest, stored in the ngx_ws_conf_t
+ * member "ws" of the location configuration type "conf".
+ */
+#define NGX_WS_CONF_COMMANDS(prefix, conf)                                    \
+    { ngx_string(prefix "_max_message_size"), NGX_WS_CONF_CONTEXT,            \
+      ngx_conf_set_size_slot, NGX_HTTP_LOC_CONF_OFFSET,                       \
+      offsetof(conf, ws.max_message_size), NULL },                            \
+                                                                              \
+    { ngx_string(prefix "_max_fragments"), NGX_WS_CONF_CONTEXT,               \
+      ngx_conf_set_num_slot, NGX_HTTP_LOC_CONF_OFFSET,                        \
+      offsetof(conf, ws.max_fragments), NULL },                               \
+                                                                              \
+    { ngx_string(prefix "_send_queue"), NGX_WS_CONF_CONTEXT,                  \
+      ngx_conf_set_size_slot, NGX_HTTP_LOC_CONF_OFFSET,                       \
+      offsetof(conf, ws.send_queue), NULL },                                  \
+                                                                              \
+    { ngx_string(prefix "_send_timeout"), NGX_WS_CONF_CONTEXT,                \
+      ngx_conf_set_msec_slot, NGX_HTTP_LOC_CONF_OFFSET,                       \
+      offsetof(conf, ws.send_timeout), NULL },                                \
+                                                                              \
+    { ngx_string(prefix "_frame_timeout"), NGX_WS_CONF_CONTEXT,               \
+      ngx_conf_set_msec_slot, NGX_HTTP_LOC_CONF_OFFSET,                       \
+      offsetof(conf, ws.frame_timeout), NULL }
+
+
 /* ngx_ws_conf.c */
 void ngx_ws_conf_init(ngx_ws_conf_t *wcf);
 char *ngx_ws_conf_merge(ngx_conf_t *cf, ngx_ws_conf_t *conf,

@@ -47,6 +47,7 @@ static void gwload_conn_eof(gwload_conn_t *c);
 static void gwload_conn_error(gwload_conn_t *c, int err, const char *what);
 static void gwload_conn_fail(gwload_conn_t *c, gwload_fail_e reason,
     int err, const char *what, int status);
+static void gwload_conn_closed(gwload_conn_t *c);
 static void gwload_conn_fail_errno(gwload_conn_t *c, int err,
     const char *what);
 static void gwload_conn_drop(gwload_conn_t *c, gwload_drop_e why,
@@ -874,16 +875,7 @@ gwload_conn_eof(gwload_conn_t *c)
         break;
 
     case GWLOAD_CONN_CLOSING:
-        if (c->ours) {
-            if (c->close_recv) {
-                c->worker->stats->closed++;
-
-            } else {
-                c->worker->stats->close_unclean++;
-            }
-        }
-
-        gwload_conn_finish(c);
+        gwload_conn_closed(c);
         break;
 
     default:
@@ -913,22 +905,31 @@ gwload_conn_error(gwload_conn_t *c, int err, const char *what)
         break;
 
     case GWLOAD_CONN_CLOSING:
-        if (c->ours) {
-            if (c->close_recv) {
-                c->worker->stats->closed++;
-
-            } else {
-                c->worker->stats->close_unclean++;
-            }
-        }
-
-        gwload_conn_finish(c);
+        gwload_conn_closed(c);
         break;
 
     default:
         gwload_conn_finish(c);
         break;
     }
+}
+
+
+/* the end of a connection that was closing: count how it ended */
+
+static void
+gwload_conn_closed(gwload_conn_t *c)
+{
+    if (c->ours) {
+        if (c->close_recv) {
+            c->worker->stats->closed++;
+
+        } else {
+            c->worker->stats->close_unclean++;
+        }
+    }
+
+    gwload_conn_finish(c);
 }
 
 
