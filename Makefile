@@ -43,10 +43,10 @@ TEST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter \
                -fno-sanitize-recover=all
 FUZZ_TARGETS := ws_frame ws_utf8
 
-.PHONY: all modules sfu gwload deps test unit fuzz-replay fuzz bench \
+.PHONY: all modules sfu gwload gwctl deps test unit fuzz-replay fuzz bench \
         run start stop reload clean
 
-all: modules sfu gwload
+all: modules sfu gwload gwctl
 
 deps:
 	@tools/deps.sh
@@ -75,6 +75,9 @@ sfu:
 
 gwload:
 	$(MAKE) -C tools/gwload BUILD=$(BUILD)
+
+gwctl:
+	$(MAKE) -C tools/gwctl BUILD=$(BUILD)
 
 # --- tests -----------------------------------------------------------------
 

@@ -24,6 +24,7 @@ static ngx_int_t ngx_gateway_echo_message(ngx_ws_conn_t *ws,
 
 const ngx_ws_handler_t  ngx_gateway_echo = {
     "echo",
+    NULL,                                  /* init */
     NULL,                                  /* open */
     ngx_gateway_echo_message,              /* message */
     NULL,                                  /* timer */

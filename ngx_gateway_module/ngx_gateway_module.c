@@ -13,20 +13,48 @@
 /* Configuration only: directives, create/merge, and module glue. */
 
 
+#define NGX_GATEWAY_DEFAULT_HEARTBEAT     41250
+#define NGX_GATEWAY_DEFAULT_ZOMBIE        15       /* 1.5 intervals */
+#define NGX_GATEWAY_DEFAULT_RATE_LIMIT    120
+#define NGX_GATEWAY_DEFAULT_RATE_WINDOW   60000
+#define NGX_GATEWAY_DEFAULT_RESUME        60000
+#define NGX_GATEWAY_LARGE_MIN             50
+#define NGX_GATEWAY_LARGE_MAX             250
+
+/* flags of the handlers a configuration uses, to check what it needs */
+#define NGX_GATEWAY_USES_GATEWAY          0x01
+#define NGX_GATEWAY_USES_ADMIN            0x02
+#define NGX_GATEWAY_USES_REST             0x04
+
+
 static void *ngx_gateway_create_main_conf(ngx_conf_t *cf);
-static void ngx_gateway_exit_process(ngx_cycle_t *cycle);
+static char *ngx_gateway_init_main_conf(ngx_conf_t *cf, void *conf);
 static void *ngx_gateway_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_gateway_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
+static ngx_int_t ngx_gateway_init_process(ngx_cycle_t *cycle);
+static void ngx_gateway_exit_process(ngx_cycle_t *cycle);
 static char *ngx_gateway(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_gateway_ws_echo(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_gateway_health(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_gateway_admin(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_gateway_rest(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_gateway_set_handler(ngx_conf_t *cf,
     ngx_http_handler_pt handler);
-static char *ngx_gateway_set_protocol(ngx_conf_t *cf,
-    ngx_gateway_loc_conf_t *glcf, const ngx_ws_handler_t *protocol);
+static char *ngx_gateway_secret_file(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_gateway_zombie_factor(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_gateway_rate_limit(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_gateway_large_threshold(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_gateway_intents(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 
 static ngx_command_t  ngx_gateway_commands[] = {
@@ -52,6 +80,125 @@ static ngx_command_t  ngx_gateway_commands[] = {
       0,
       NULL },
 
+    { ngx_string("gateway_admin"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_gateway_admin,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("gateway_rest"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_gateway_rest,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("gateway_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_gateway_zone,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("gateway_token_secret"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_gateway_main_conf_t, token_secret),
+      NULL },
+
+    { ngx_string("gateway_token_secret_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_gateway_secret_file,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_gateway_main_conf_t, token_secret),
+      NULL },
+
+    { ngx_string("gateway_admin_secret"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_gateway_main_conf_t, admin_secret),
+      NULL },
+
+    { ngx_string("gateway_admin_secret_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_gateway_secret_file,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_gateway_main_conf_t, admin_secret),
+      NULL },
+
+    { ngx_string("gateway_node_id"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_gateway_main_conf_t, node_id),
+      NULL },
+
+    { ngx_string("gateway_resume_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_gateway_main_conf_t, resume_timeout),
+      NULL },
+
+    { ngx_string("gateway_heartbeat_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_gateway_loc_conf_t, heartbeat_interval),
+      NULL },
+
+    { ngx_string("gateway_zombie_factor"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_gateway_zombie_factor,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("gateway_allowed_intents"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_gateway_intents,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_gateway_loc_conf_t, allowed_intents),
+      NULL },
+
+    { ngx_string("gateway_privileged_intents"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_gateway_intents,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_gateway_loc_conf_t, privileged_intents),
+      NULL },
+
+    { ngx_string("gateway_rate_limit"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_gateway_rate_limit,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("gateway_large_threshold"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_gateway_large_threshold,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("gateway_max_session_guilds"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_gateway_loc_conf_t, max_session_guilds),
+      NULL },
+
+    { ngx_string("gateway_public_url"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_gateway_loc_conf_t, public_url),
+      NULL },
+
     NGX_WS_CONF_COMMANDS("gateway", ngx_gateway_loc_conf_t),
 
       ngx_null_command
@@ -63,7 +210,7 @@ static ngx_http_module_t  ngx_gateway_module_ctx = {
     NULL,                                  /* postconfiguration */
 
     ngx_gateway_create_main_conf,          /* create main configuration */
-    NULL,                                  /* init main configuration */
+    ngx_gateway_init_main_conf,            /* init main configuration */
 
     NULL,                                  /* create server configuration */
     NULL,                                  /* merge server configuration */
@@ -80,7 +227,7 @@ ngx_module_t  ngx_gateway_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    NULL,                                  /* init process */
+    ngx_gateway_init_process,              /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
     ngx_gateway_exit_process,              /* exit process */
@@ -97,8 +244,12 @@ ngx_gateway_create_main_conf(ngx_conf_t *cf)
     /*
      * set by ngx_pcalloc():
      *
-     *     gmcf->ws.scratch = NULL;
-     *     gmcf->ws.scratch_size = 0;
+     *     gmcf->ws = { NULL, 0 };
+     *     gmcf->shm_zone = NULL;
+     *     gmcf->token_secret = { 0, NULL };
+     *     gmcf->admin_secret = { 0, NULL };
+     *     gmcf->node_id = { 0, NULL };
+     *     gmcf->uses = 0;
      */
 
     gmcf = ngx_pcalloc(cf->pool, sizeof(ngx_gateway_main_conf_t));
@@ -106,7 +257,57 @@ ngx_gateway_create_main_conf(ngx_conf_t *cf)
         return NULL;
     }
 
+    gmcf->resume_timeout = NGX_CONF_UNSET_MSEC;
+
     return gmcf;
+}
+
+
+/* what the handlers in use need, checked once the http{} block is read */
+
+static char *
+ngx_gateway_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_gateway_main_conf_t *gmcf = conf;
+
+    ngx_conf_init_msec_value(gmcf->resume_timeout,
+                             NGX_GATEWAY_DEFAULT_RESUME);
+
+    if (gmcf->node_id.len == 0) {
+        ngx_str_set(&gmcf->node_id, "1");
+    }
+
+    if (gmcf->uses == 0) {
+        return NGX_CONF_OK;
+    }
+
+    if (gmcf->shm_zone == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"gateway_zone\" is required by \"gateway\", "
+                           "\"gateway_admin\" and \"gateway_rest\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if (gmcf->token_secret.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"gateway_token_secret\" or "
+                           "\"gateway_token_secret_file\" is required by "
+                           "\"gateway\", \"gateway_admin\" and "
+                           "\"gateway_rest\"");
+        return NGX_CONF_ERROR;
+    }
+
+    if ((gmcf->uses & NGX_GATEWAY_USES_ADMIN)
+        && gmcf->admin_secret.len == 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"gateway_admin_secret\" or "
+                           "\"gateway_admin_secret_file\" is required by "
+                           "\"gateway_admin\"");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
 }
 
 
@@ -115,12 +316,29 @@ ngx_gateway_create_loc_conf(ngx_conf_t *cf)
 {
     ngx_gateway_loc_conf_t  *glcf;
 
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     glcf->public_url = { 0, NULL };
+     *     glcf->location = { 0, NULL };
+     */
+
     glcf = ngx_pcalloc(cf->pool, sizeof(ngx_gateway_loc_conf_t));
     if (glcf == NULL) {
         return NULL;
     }
 
     ngx_ws_conf_init(&glcf->ws);
+
+    glcf->heartbeat_interval = NGX_CONF_UNSET_MSEC;
+    glcf->zombie_factor = NGX_CONF_UNSET_UINT;
+    glcf->allowed_intents = NGX_CONF_UNSET_UINT;
+    glcf->privileged_intents = NGX_CONF_UNSET_UINT;
+    glcf->rate_limit = NGX_CONF_UNSET_UINT;
+    glcf->rate_window = NGX_CONF_UNSET_MSEC;
+    glcf->large_threshold_min = NGX_CONF_UNSET_UINT;
+    glcf->large_threshold_max = NGX_CONF_UNSET_UINT;
+    glcf->max_session_guilds = NGX_CONF_UNSET_UINT;
 
     return glcf;
 }
@@ -136,15 +354,105 @@ ngx_gateway_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
 
     gmcf = ngx_http_conf_get_module_main_conf(cf, ngx_gateway_module);
 
+    ngx_conf_merge_msec_value(conf->heartbeat_interval,
+                              prev->heartbeat_interval,
+                              NGX_GATEWAY_DEFAULT_HEARTBEAT);
+    ngx_conf_merge_uint_value(conf->zombie_factor, prev->zombie_factor,
+                              NGX_GATEWAY_DEFAULT_ZOMBIE);
+    ngx_conf_merge_uint_value(conf->allowed_intents, prev->allowed_intents,
+                              NGX_GATEWAY_INTENTS_ALL);
+    ngx_conf_merge_uint_value(conf->privileged_intents,
+                              prev->privileged_intents,
+                              NGX_GATEWAY_INTENTS_PRIVILEGED);
+    ngx_conf_merge_uint_value(conf->rate_limit, prev->rate_limit,
+                              NGX_GATEWAY_DEFAULT_RATE_LIMIT);
+    ngx_conf_merge_msec_value(conf->rate_window, prev->rate_window,
+                              NGX_GATEWAY_DEFAULT_RATE_WINDOW);
+    ngx_conf_merge_uint_value(conf->large_threshold_min,
+                              prev->large_threshold_min,
+                              NGX_GATEWAY_LARGE_MIN);
+    ngx_conf_merge_uint_value(conf->large_threshold_max,
+                              prev->large_threshold_max,
+                              NGX_GATEWAY_LARGE_MAX);
+    ngx_conf_merge_uint_value(conf->max_session_guilds,
+                              prev->max_session_guilds,
+                              NGX_GATEWAY_MAX_SESSION_GUILDS);
+    ngx_conf_merge_str_value(conf->public_url, prev->public_url, "");
+
+    if (conf->heartbeat_interval == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"gateway_heartbeat_interval\" must not be 0");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->max_session_guilds == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"gateway_max_session_guilds\" must not be 0");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->public_url.len
+        && ngx_strncmp(conf->public_url.data, "ws://", 5) != 0
+        && ngx_strncmp(conf->public_url.data, "wss://", 6) != 0)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"gateway_public_url\" must be a ws:// or "
+                           "wss:// URL");
+        return NGX_CONF_ERROR;
+    }
+
     return ngx_ws_conf_merge(cf, &conf->ws, &prev->ws, &gmcf->ws,
                              NGX_GATEWAY_MAX_PAYLOAD);
 }
 
 
+static ngx_int_t
+ngx_gateway_init_process(ngx_cycle_t *cycle)
+{
+    return ngx_gateway_ipc_init_process(cycle);
+}
+
+
+static void
+ngx_gateway_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_gateway_main_conf_t  *gmcf;
+
+    ngx_gateway_ipc_exit_process(cycle);
+
+    gmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_gateway_module);
+
+    if (gmcf) {
+        ngx_ws_main_exit(&gmcf->ws);
+    }
+}
+
+
+/* "gateway", "gateway_ws_echo" and the API locations */
+
 static char *
 ngx_gateway(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    return ngx_gateway_set_protocol(cf, conf, &ngx_gateway_protocol);
+    ngx_gateway_loc_conf_t *glcf = conf;
+
+    char                      *rv;
+    ngx_gateway_main_conf_t   *gmcf;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    rv = ngx_gateway_set_handler(cf, ngx_gateway_upgrade_handler);
+
+    if (rv != NGX_CONF_OK) {
+        return rv;
+    }
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    gmcf = ngx_http_conf_get_module_main_conf(cf, ngx_gateway_module);
+
+    glcf->ws.handler = &ngx_gateway_protocol;
+    glcf->location = clcf->name;
+    gmcf->uses |= NGX_GATEWAY_USES_GATEWAY;
+
+    return NGX_CONF_OK;
 }
 
 
@@ -153,20 +461,14 @@ ngx_gateway(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static char *
 ngx_gateway_ws_echo(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    return ngx_gateway_set_protocol(cf, conf, &ngx_gateway_echo);
-}
+    ngx_gateway_loc_conf_t *glcf = conf;
 
-
-static char *
-ngx_gateway_set_protocol(ngx_conf_t *cf, ngx_gateway_loc_conf_t *glcf,
-    const ngx_ws_handler_t *protocol)
-{
     char  *rv;
 
     rv = ngx_gateway_set_handler(cf, ngx_gateway_upgrade_handler);
 
     if (rv == NGX_CONF_OK) {
-        glcf->ws.handler = protocol;
+        glcf->ws.handler = &ngx_gateway_echo;
     }
 
     return rv;
@@ -177,6 +479,30 @@ static char *
 ngx_gateway_health(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     return ngx_gateway_set_handler(cf, ngx_gateway_health_handler);
+}
+
+
+static char *
+ngx_gateway_admin(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_gateway_main_conf_t  *gmcf;
+
+    gmcf = ngx_http_conf_get_module_main_conf(cf, ngx_gateway_module);
+    gmcf->uses |= NGX_GATEWAY_USES_ADMIN;
+
+    return ngx_gateway_set_handler(cf, ngx_gateway_admin_handler);
+}
+
+
+static char *
+ngx_gateway_rest(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_gateway_main_conf_t  *gmcf;
+
+    gmcf = ngx_http_conf_get_module_main_conf(cf, ngx_gateway_module);
+    gmcf->uses |= NGX_GATEWAY_USES_REST;
+
+    return ngx_gateway_set_handler(cf, ngx_gateway_rest_handler);
 }
 
 
@@ -197,14 +523,223 @@ ngx_gateway_set_handler(ngx_conf_t *cf, ngx_http_handler_pt handler)
 }
 
 
-static void
-ngx_gateway_exit_process(ngx_cycle_t *cycle)
+/*
+ * "gateway_token_secret_file path;": the file's content, without trailing
+ * white space (an editor's final newline is not part of the secret).
+ */
+
+static char *
+ngx_gateway_secret_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
-    ngx_gateway_main_conf_t  *mcf;
+    char  *p = conf;
 
-    mcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_gateway_module);
+    u_char           *buf;
+    ssize_t           n;
+    ngx_fd_t          fd;
+    ngx_str_t        *field, *value, name;
+    ngx_file_info_t   fi;
 
-    if (mcf) {
-        ngx_ws_main_exit(&mcf->ws);
+    field = (ngx_str_t *) (p + cmd->offset);
+
+    if (field->data) {
+        return "is duplicate";
     }
+
+    value = cf->args->elts;
+    name = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    fd = ngx_open_file(name.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " \"%V\" failed", &name);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR
+        || ngx_file_size(&fi) > 4096)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "secret file \"%V\" is unreadable or larger "
+                           "than 4k", &name);
+        (void) ngx_close_file(fd);
+        return NGX_CONF_ERROR;
+    }
+
+    buf = ngx_pnalloc(cf->pool, 4096);
+    if (buf == NULL) {
+        (void) ngx_close_file(fd);
+        return NGX_CONF_ERROR;
+    }
+
+    n = ngx_read_fd(fd, buf, 4096);
+
+    (void) ngx_close_file(fd);
+
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'
+                     || buf[n - 1] == ' ' || buf[n - 1] == '\t'))
+    {
+        n--;
+    }
+
+    if (n <= 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "secret file \"%V\" is empty", &name);
+        return NGX_CONF_ERROR;
+    }
+
+    field->data = buf;
+    field->len = n;
+
+    return NGX_CONF_OK;
+}
+
+
+/* "gateway_zombie_factor 1.5;": heartbeat intervals before 4009 */
+
+static char *
+ngx_gateway_zombie_factor(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_gateway_loc_conf_t *glcf = conf;
+
+    ngx_int_t   n;
+    ngx_str_t  *value;
+
+    if (glcf->zombie_factor != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    n = ngx_atofp(value[1].data, value[1].len, 1);
+
+    if (n == NGX_ERROR || n < 11 || n > 100) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid zombie factor \"%V\", "
+                           "expected 1.1 to 10.0", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    glcf->zombie_factor = (ngx_uint_t) n;
+
+    return NGX_CONF_OK;
+}
+
+
+/* "gateway_rate_limit 120 60s;": client payloads per window, then 4008 */
+
+static char *
+ngx_gateway_rate_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_gateway_loc_conf_t *glcf = conf;
+
+    ngx_int_t   n;
+    ngx_str_t  *value;
+    ngx_msec_t  window;
+
+    if (glcf->rate_limit != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    n = ngx_atoi(value[1].data, value[1].len);
+
+    if (n == NGX_ERROR || n < 1 || n > 65535) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid rate limit \"%V\", expected 1 to 65535 "
+                           "payloads", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    window = ngx_parse_time(&value[2], 0);
+
+    if (window == (ngx_msec_t) NGX_ERROR || window == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid rate limit window \"%V\"", &value[2]);
+        return NGX_CONF_ERROR;
+    }
+
+    glcf->rate_limit = (ngx_uint_t) n;
+    glcf->rate_window = window;
+
+    return NGX_CONF_OK;
+}
+
+
+/* "gateway_large_threshold 50 250;": the range Identify may ask for */
+
+static char *
+ngx_gateway_large_threshold(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_gateway_loc_conf_t *glcf = conf;
+
+    ngx_int_t   min, max;
+    ngx_str_t  *value;
+
+    if (glcf->large_threshold_min != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    min = ngx_atoi(value[1].data, value[1].len);
+    max = ngx_atoi(value[2].data, value[2].len);
+
+    if (min == NGX_ERROR || max == NGX_ERROR || min < 1 || max < min
+        || max > 65535)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid large_threshold range \"%V %V\"",
+                           &value[1], &value[2]);
+        return NGX_CONF_ERROR;
+    }
+
+    glcf->large_threshold_min = (ngx_uint_t) min;
+    glcf->large_threshold_max = (ngx_uint_t) max;
+
+    return NGX_CONF_OK;
+}
+
+
+/* an intents mask: a number, or "all", within the documented bits */
+
+static char *
+ngx_gateway_intents(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    char  *p = conf;
+
+    ngx_int_t    n;
+    ngx_str_t   *value;
+    ngx_uint_t  *field;
+
+    field = (ngx_uint_t *) (p + cmd->offset);
+
+    if (*field != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 3 && ngx_strncmp(value[1].data, "all", 3) == 0) {
+        *field = NGX_GATEWAY_INTENTS_ALL;
+        return NGX_CONF_OK;
+    }
+
+    n = ngx_atoi(value[1].data, value[1].len);
+
+    if (n == NGX_ERROR || (n & ~NGX_GATEWAY_INTENTS_ALL)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid intents \"%V\": a subset of %d is "
+                           "expected", &value[1], NGX_GATEWAY_INTENTS_ALL);
+        return NGX_CONF_ERROR;
+    }
+
+    *field = (ngx_uint_t) n;
+
+    return NGX_CONF_OK;
 }

@@ -59,6 +59,10 @@ typedef struct {
 struct ngx_ws_handler_s {
     const char              *name;
 
+    /* the handshake is accepted: read what the protocol needs of the
+     * request (its query, its Host) before the request is freed */
+    ngx_int_t              (*init)(ngx_ws_conn_t *ws, ngx_http_request_t *r);
+
     /* the upgrade is done: say hello, arm timers */
     ngx_int_t              (*open)(ngx_ws_conn_t *ws);
 

@@ -125,6 +125,10 @@ ngx_ws_upgrade(ngx_http_request_t *r, ngx_ws_conf_t *wcf)
     cln->handler = ngx_ws_upgrade_cleanup;
     cln->data = ws;
 
+    if (wcf->handler->init && wcf->handler->init(ws, r) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     h = ngx_list_push(&r->headers_out.headers);
     if (h == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -191,6 +195,13 @@ ngx_ws_upgrade_cleanup(void *data)
     if (!ws->taken_over) {
         ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ws->connection->log, 0,
                        "ws upgrade abandoned: %p", ws);
+
+        /* the protocol's init may have allocated: let it release */
+
+        if (ws->conf->handler->closed) {
+            ws->conf->handler->closed(ws);
+        }
+
         ngx_free(ws);
     }
 }

@@ -26,6 +26,12 @@ for p in "${packages[@]}"; do
     fi
 done
 
+# Node.js for the third-party clients (discord.js): Debian's, unless a
+# node and npm are there already (another packaging of Node.js)
+if ! command -v node > /dev/null || ! command -v npm > /dev/null; then
+    missing+=(nodejs npm)
+fi
+
 if [ ${#missing[@]} -gt 0 ]; then
     echo "deps: installing ${missing[*]}"
     sudo=""
@@ -36,6 +42,14 @@ if [ ${#missing[@]} -gt 0 ]; then
     $sudo apt-get update -qq
     $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" \
         > /dev/null
+fi
+
+# npm packages, pinned by t/js/package-lock.json
+if [ ! -d t/js/node_modules/discord.js ] \
+    || [ t/js/package-lock.json -nt t/js/node_modules/.package-lock.json ]
+then
+    echo "deps: npm ci in t/js"
+    npm ci --prefix t/js --no-audit --no-fund --loglevel=error > /dev/null
 fi
 
 exit 0

@@ -1,0 +1,353 @@
+
+/*
+ * Copyright (C) The gateway authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+#include "ngx_gateway.h"
+
+
+/*
+ * The owner's side of delivery (DESIGN 3): a session on this worker's
+ * dirty queue has dispatches in its ring past what its connection was
+ * given; each goes out as a frame whose head holds the WebSocket header
+ * and the per-session prefix '{"op":0,"s":N,' and whose body is the
+ * encoded dispatch in the zone, shared with every other recipient and
+ * referenced until the frame is written.
+ */
+
+/* sessions served per drain before yielding to other events */
+#define NGX_GATEWAY_DELIVER_BATCH   4096
+
+#define NGX_GATEWAY_PREFIX_MAX      (sizeof("{\"op\":0,\"s\":,") - 1     \
+                                     + NGX_INT64_LEN)
+
+
+typedef struct {
+    ngx_ws_out_t               out;
+    ngx_gateway_zone_t        *zone;
+    ngx_gateway_blob_t        *blob;
+} ngx_gateway_out_t;
+
+
+static ngx_ws_conn_t *ngx_gateway_session_conn(ngx_gateway_session_t *s);
+static ngx_int_t ngx_gateway_collect_locked(ngx_gateway_zone_t *zone,
+    ngx_gateway_session_t *s, ngx_gateway_conn_t *ctx,
+    ngx_gateway_blob_t **blobs, ngx_uint_t *n);
+static ngx_int_t ngx_gateway_write_blobs(ngx_ws_conn_t *ws,
+    ngx_gateway_zone_t *zone, ngx_gateway_blob_t **blobs, ngx_uint_t n);
+static void ngx_gateway_out_free(ngx_ws_out_t *out);
+static size_t ngx_gateway_frame_head(u_char *head, uint64_t seq,
+    size_t body_len);
+
+
+void
+ngx_gateway_deliver_queue(ngx_gateway_main_conf_t *gmcf)
+{
+    ngx_int_t               rc;
+    ngx_uint_t              i, n, code;
+    ngx_queue_t            *q, *dirty;
+    ngx_ws_conn_t          *ws;
+    ngx_gateway_zone_t     *zone;
+    ngx_gateway_conn_t     *ctx;
+    ngx_gateway_blob_t     *blobs[NGX_GATEWAY_RING_MAX];
+    ngx_gateway_session_t  *s;
+
+    zone = ngx_gateway_zone_get(gmcf);
+    dirty = &zone->sh->workers[gmcf->slot].dirty;
+
+    for (i = 0; i < NGX_GATEWAY_DELIVER_BATCH; i++) {
+
+        ngx_gateway_lock(zone);
+
+        if (ngx_queue_empty(dirty)) {
+            ngx_gateway_unlock(zone);
+            return;
+        }
+
+        q = ngx_queue_head(dirty);
+        ngx_queue_remove(q);
+        ngx_queue_init(q);
+
+        s = ngx_queue_data(q, ngx_gateway_session_t, link);
+        s->dirty = 0;
+
+        ws = ngx_gateway_session_conn(s);
+
+        if (ws == NULL) {
+
+            /* the connection went without detaching: should not happen */
+
+            ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0,
+                          "gateway: session without its connection");
+            ngx_gateway_session_detach_locked(zone, s);
+            ngx_gateway_unlock(zone);
+            continue;
+        }
+
+        ctx = ngx_ws_ctx(ws);
+
+        if (s->kill_code) {
+            code = s->kill_code;
+            ctx->session = NULL;
+            ngx_gateway_session_delete_locked(zone, s);
+            ngx_gateway_unlock(zone);
+
+            ngx_gateway_close(ws, code);
+            continue;
+        }
+
+        rc = ngx_gateway_collect_locked(zone, s, ctx, blobs, &n);
+
+        ngx_gateway_unlock(zone);
+
+        if (rc == NGX_DECLINED) {
+            ngx_gateway_invalidate(ws, "dispatches outran the resume ring");
+            continue;
+        }
+
+        (void) ngx_gateway_write_blobs(ws, zone, blobs, n);
+    }
+
+    /* more to do: after the other events of this round */
+
+    if (!gmcf->drain.posted) {
+        ngx_post_event(&gmcf->drain, &ngx_posted_events);
+    }
+}
+
+
+/* what the owner delivers to one of its own sessions right now */
+
+ngx_int_t
+ngx_gateway_deliver_session(ngx_ws_conn_t *ws)
+{
+    ngx_int_t                 rc;
+    ngx_uint_t                n;
+    ngx_gateway_zone_t       *zone;
+    ngx_gateway_conn_t       *ctx;
+    ngx_gateway_blob_t       *blobs[NGX_GATEWAY_RING_MAX];
+    ngx_gateway_session_t    *s;
+
+    ctx = ngx_ws_ctx(ws);
+    s = ctx->session;
+
+    if (s == NULL) {
+        return NGX_OK;
+    }
+
+    zone = ngx_gateway_zone_get(ngx_gateway_main_conf());
+
+    ngx_gateway_lock(zone);
+
+    if (s->dirty) {
+        ngx_queue_remove(&s->link);
+        ngx_queue_init(&s->link);
+        s->dirty = 0;
+    }
+
+    rc = ngx_gateway_collect_locked(zone, s, ctx, blobs, &n);
+
+    ngx_gateway_unlock(zone);
+
+    if (rc == NGX_DECLINED) {
+        ngx_gateway_invalidate(ws, "dispatches outran the resume ring");
+        return NGX_ERROR;
+    }
+
+    return ngx_gateway_write_blobs(ws, zone, blobs, n);
+}
+
+
+/*
+ * The connection of a session this worker owns, found by its slot in
+ * nginx's connection array and checked by the connection's serial number:
+ * the zone holds no pointers into a process.
+ */
+
+static ngx_ws_conn_t *
+ngx_gateway_session_conn(ngx_gateway_session_t *s)
+{
+    ngx_ws_conn_t       *ws;
+    ngx_connection_t    *c;
+    ngx_gateway_conn_t  *ctx;
+
+    if (!ngx_gateway_session_mine(s)
+        || s->conn_index >= ngx_cycle->connection_n)
+    {
+        return NULL;
+    }
+
+    c = &ngx_cycle->connections[s->conn_index];
+
+    if (c->fd == (ngx_socket_t) -1 || c->number != s->conn_number) {
+        return NULL;
+    }
+
+    ws = c->data;
+    ctx = ngx_ws_ctx(ws);
+
+    return (ctx->session == s) ? ws : NULL;
+}
+
+
+/*
+ * References (under the lock) to the dispatches the connection has not
+ * been given yet.  NGX_DECLINED: some were dropped from the ring before
+ * this connection took them (it fell more than a ring behind).
+ */
+
+static ngx_int_t
+ngx_gateway_collect_locked(ngx_gateway_zone_t *zone,
+    ngx_gateway_session_t *s, ngx_gateway_conn_t *ctx,
+    ngx_gateway_blob_t **blobs, ngx_uint_t *n)
+{
+    uint64_t             seq;
+    ngx_gateway_blob_t  *blob;
+
+    *n = 0;
+
+    if (ctx->written >= s->seq) {
+        return NGX_OK;
+    }
+
+    if (ctx->written + 1 < s->replay_from) {
+        return NGX_DECLINED;
+    }
+
+    for (seq = ctx->written + 1; seq <= s->seq; seq++) {
+        blob = ngx_gateway_ring_get(s, seq);
+        blob->refs++;
+        blobs[(*n)++] = blob;
+    }
+
+    ctx->written = s->seq;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_gateway_write_blobs(ngx_ws_conn_t *ws, ngx_gateway_zone_t *zone,
+    ngx_gateway_blob_t **blobs, ngx_uint_t n)
+{
+    uint64_t             seq;
+    ngx_uint_t           i;
+    ngx_gateway_out_t   *o;
+    ngx_gateway_conn_t  *ctx;
+
+    ctx = ngx_ws_ctx(ws);
+    seq = ctx->written - n;
+
+    for (i = 0; i < n; i++) {
+        seq++;
+
+        o = ngx_alloc(sizeof(ngx_gateway_out_t), ws->connection->log);
+
+        if (o == NULL) {
+            ngx_gateway_lock(zone);
+
+            for ( /* void */ ; i < n; i++) {
+                ngx_gateway_blob_release_locked(zone, blobs[i]);
+            }
+
+            ngx_gateway_unlock(zone);
+
+            ngx_ws_abort(ws, "out of memory");
+            return NGX_ERROR;
+        }
+
+        o->zone = zone;
+        o->blob = blobs[i];
+
+        o->out.free = ngx_gateway_out_free;
+        o->out.data = o;
+        o->out.head_pos = 0;
+        o->out.head_last = (uint8_t) ngx_gateway_frame_head(o->out.head, seq,
+                                                         blobs[i]->len);
+        o->out.pos = blobs[i]->data;
+        o->out.last = blobs[i]->data + blobs[i]->len;
+
+        /* a failure here (slow consumer) has freed the entry already */
+
+        if (ngx_ws_send_out(ws, &o->out, o->out.head_last + blobs[i]->len)
+            != NGX_OK)
+        {
+            ngx_gateway_lock(zone);
+
+            for (i++; i < n; i++) {
+                ngx_gateway_blob_release_locked(zone, blobs[i]);
+            }
+
+            ngx_gateway_unlock(zone);
+
+            return NGX_ERROR;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_gateway_out_free(ngx_ws_out_t *out)
+{
+    ngx_gateway_out_t  *o;
+
+    o = out->data;
+
+    ngx_gateway_lock(o->zone);
+    ngx_gateway_blob_release_locked(o->zone, o->blob);
+    ngx_gateway_unlock(o->zone);
+
+    ngx_free(o);
+}
+
+
+/* the WebSocket header and '{"op":0,"s":N,' in front of an encoded body */
+
+static size_t
+ngx_gateway_frame_head(u_char *head, uint64_t seq, size_t body_len)
+{
+    u_char   prefix[NGX_GATEWAY_PREFIX_MAX];
+    size_t   n, len;
+
+    len = ngx_sprintf(prefix, "{\"op\":0,\"s\":%uL,", seq) - prefix;
+
+    n = ngx_ws_frame_header(head, NGX_WS_OPCODE_TEXT, 1, len + body_len);
+
+    ngx_memcpy(head + n, prefix, len);
+
+    return n + len;
+}
+
+
+/*
+ * A dispatch that is not in the ring (the READY and GUILD_CREATE burst of
+ * an Identify): a private copy, framed the same way.
+ */
+
+ngx_int_t
+ngx_gateway_send_dispatch(ngx_ws_conn_t *ws, uint64_t seq, u_char *body,
+    size_t len)
+{
+    ngx_ws_out_t  *out;
+
+    out = ngx_alloc(sizeof(ngx_ws_out_t) + len, ws->connection->log);
+    if (out == NULL) {
+        ngx_ws_abort(ws, "out of memory");
+        return NGX_ERROR;
+    }
+
+    out->free = NULL;
+    out->data = NULL;
+    out->head_pos = 0;
+    out->head_last = (uint8_t) ngx_gateway_frame_head(out->head, seq, len);
+    out->pos = (u_char *) (out + 1);
+    out->last = ngx_cpymem(out->pos, body, len);
+
+    return ngx_ws_send_out(ws, out, out->head_last + len);
+}
