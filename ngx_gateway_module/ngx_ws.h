@@ -76,7 +76,9 @@ struct ngx_ws_handler_s {
     /* the worker is shutting down (nginx -s reload, quit) */
     void                   (*shutdown)(ngx_ws_conn_t *ws);
 
-    /* the connection is going away; ws->close_code says why */
+    /* the connection is over (the close handshake is done, or the
+     * connection is being freed); ws->close_code and ws->peer_close_code
+     * say why.  Called once. */
     void                   (*closed)(ngx_ws_conn_t *ws);
 
     /* close code for messages over the size limit: 1009, or the protocol's */
@@ -158,6 +160,7 @@ struct ngx_ws_conn_s {
     unsigned                 destroy:1;
     unsigned                 in_handler:1;
     unsigned                 taken_over:1;
+    unsigned                 closed_called:1;
 };
 
 

@@ -71,6 +71,7 @@ static void ngx_ws_linger(ngx_ws_conn_t *ws);
 static void ngx_ws_arm_timer(ngx_ws_conn_t *ws);
 static void ngx_ws_finalize(ngx_ws_conn_t *ws);
 static void ngx_ws_destroy(ngx_ws_conn_t *ws);
+static void ngx_ws_closed(ngx_ws_conn_t *ws);
 static u_char *ngx_ws_scratch(ngx_ws_conn_t *ws, size_t *size);
 
 
@@ -1230,6 +1231,10 @@ ngx_ws_linger(ngx_ws_conn_t *ws)
     c = ws->connection;
     ws->state = ngx_ws_state_lingering;
 
+    /* the close handshake is over for the protocol: no need to wait */
+
+    ngx_ws_closed(ws);
+
 #if (NGX_HTTP_SSL)
     if (c->ssl) {
 
@@ -1334,9 +1339,7 @@ ngx_ws_destroy(ngx_ws_conn_t *ws)
 
     c = ws->connection;
 
-    if (ws->conf->handler->closed) {
-        ws->conf->handler->closed(ws);
-    }
+    ngx_ws_closed(ws);
 
     while (ws->out) {
         out = ws->out;
@@ -1355,6 +1358,23 @@ ngx_ws_destroy(ngx_ws_conn_t *ws)
     ngx_free(ws);
 
     ngx_http_close_connection(c);
+}
+
+
+/* the protocol learns once that the connection is over */
+
+static void
+ngx_ws_closed(ngx_ws_conn_t *ws)
+{
+    if (ws->closed_called) {
+        return;
+    }
+
+    ws->closed_called = 1;
+
+    if (ws->conf->handler->closed) {
+        ws->conf->handler->closed(ws);
+    }
 }
 
 

@@ -24,6 +24,7 @@ static ngx_int_t ngx_voice_signal_message(ngx_ws_conn_t *ws,
 
 const ngx_ws_handler_t  ngx_voice_signal_protocol = {
     "voice",
+    NULL,                                  /* init */
     NULL,                                  /* open */
     ngx_voice_signal_message,              /* message */
     NULL,                                  /* timer */

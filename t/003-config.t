@@ -3,6 +3,10 @@
 # pass nginx -t.
 use lib 't/lib';
 use Test::Gateway;
+use Test::Gateway::Fixture;
+
+# a zone and secrets for the blocks that use "gateway"
+gateway_fixture();
 
 run_tests();
 
@@ -123,12 +127,18 @@ set -e
 prefix=$TEST_NGINX_SERVROOT/example
 mkdir -p $prefix/logs
 ln -sfn $TEST_NGINX_REPO/build/modules $prefix/modules
-${TEST_NGINX_BINARY:-/usr/sbin/nginx} -t -p $prefix/ -c $TEST_NGINX_REPO/conf/nginx.conf
+sed -e "s|/etc/nginx/gateway/|$prefix/|" $TEST_NGINX_REPO/conf/nginx.conf > $prefix/nginx.conf
+echo secret > $prefix/token.secret
+echo secret > $prefix/admin.secret
+${TEST_NGINX_BINARY:-/usr/sbin/nginx} -t -p $prefix/ -c $prefix/nginx.conf
 node=$TEST_NGINX_SERVROOT/node
 mkdir -p $node/logs $node/tmp
+echo secret > $node/token.secret
+echo secret > $node/admin.secret
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
     -days 1 -subj /CN=localhost -keyout $node/key.pem -out $node/cert.pem 2>/dev/null
 sed -e "s|@BUILD@|$TEST_NGINX_REPO/build|" -e 's/@WORKERS@/1/' \
     -e 's/@PORT@/127.0.0.1:1/' -e 's/@TLS_PORT@/127.0.0.1:2/' \
+    -e 's/@NODE_ID@/1/' -e 's/@HEARTBEAT_MS@/41250/' \
     $TEST_NGINX_REPO/conf/node.conf.in > $node/nginx.conf
 ${TEST_NGINX_BINARY:-/usr/sbin/nginx} -t -p $node/ -c $node/nginx.conf

@@ -2,6 +2,10 @@
 # a 4xx with the reason and never a crash; accepted ones get a correct 101.
 use lib 't/lib';
 use Test::Gateway;
+use Test::Gateway::Fixture;
+
+# a zone and secrets for the blocks that use "gateway"
+gateway_fixture();
 
 run_tests();
 
@@ -263,6 +267,7 @@ location /voice { voice_signal; }
 --- ws_script
 open g /gateway
 open v /voice
+g< json {"op":10}
 g> ping "g"
 g< pong "g"
 v> ping "v"

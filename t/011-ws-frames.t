@@ -2,6 +2,10 @@
 # WebSocket core (RFC 6455 5, 7), on the echo location and on /gateway.
 use lib 't/lib';
 use Test::Gateway;
+use Test::Gateway::Fixture;
+
+# a zone and secrets for the blocks that use "gateway"
+gateway_fixture();
 
 run_tests();
 
@@ -231,6 +235,7 @@ too many fragments, closing with 1008
 location /gateway { gateway; }
 --- ws_script
 open /gateway
+< json {"op":10}
 > text rep:4097:"x"
 < close 4002
 < eof

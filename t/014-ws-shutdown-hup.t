@@ -1,7 +1,13 @@
-# nginx -s reload: the old worker closes its WebSockets with 1001 (going
-# away) and exits; new connections are served by the new workers.
+# nginx -s reload: the old worker closes its WebSockets and exits, the
+# bare WebSocket locations with 1001 (going away), the gateway with op 7
+# (Reconnect) and 1012 (service restart); new connections are served by
+# the new workers.
 use lib 't/lib';
 use Test::Gateway;
+use Test::Gateway::Fixture;
+
+# a zone and secrets for the blocks that use "gateway"
+gateway_fixture();
 
 master_on();
 workers(2);
@@ -9,7 +15,7 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: reload closes open WebSockets with 1001 and new ones work
+=== TEST 1: reload closes open WebSockets (1001, op 7 + 1012), new ones work
 --- config
 location /echo { gateway_ws_echo; }
 location = /healthz { gateway_health; }
@@ -17,12 +23,14 @@ location /gateway { gateway; }
 --- ws_script
 open a /echo
 open b /gateway
+b< json {"op":10}
 a> text "before reload"
 a< text "before reload"
 hup
 a< close 1001
 a< eof
-b< close 1001
+b< json {"op":7,"d":null}
+b< close 1012
 b< eof
 open c /echo
 c> text "after reload"

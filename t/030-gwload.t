@@ -3,6 +3,10 @@
 # addresses and processes, held, closed cleanly).
 use lib 't/lib';
 use Test::Gateway;
+use Test::Gateway::Fixture;
+
+# a zone and secrets for the blocks that use "gateway"
+gateway_fixture();
 
 workers(2);
 worker_connections(4096);
