@@ -65,6 +65,7 @@ static void gwload_monitor_hold(gwload_monitor_t *m, uint64_t now);
 static void gwload_monitor_progress(gwload_monitor_t *m, uint64_t now);
 static void gwload_signal_children(gwload_child_t *children, unsigned n,
     int sig);
+static void gwload_conf_free(gwload_conf_t *conf);
 static void gwload_usage(FILE *f);
 
 
@@ -104,14 +105,12 @@ main(int argc, char **argv)
 
     rc = gwload_options(argc, argv, &conf);
     if (rc != GWLOAD_OK) {
-        free(conf.headers);
-        free(conf.proto_opts);
+        gwload_conf_free(&conf);
         return (rc == GWLOAD_DONE) ? 0 : 2;
     }
 
     if (gwload_check_limits(&conf) != GWLOAD_OK) {
-        free(conf.headers);
-        free(conf.proto_opts);
+        gwload_conf_free(&conf);
         return 2;
     }
 
@@ -147,10 +146,21 @@ done:
 
     gwload_stats_destroy(shm);
     free(children);
-    free(conf.headers);
-    free(conf.proto_opts);
+    gwload_conf_free(&conf);
 
     return rc;
+}
+
+
+static void
+gwload_conf_free(gwload_conf_t *conf)
+{
+    if (conf->proto_conf && conf->proto->cleanup) {
+        conf->proto->cleanup(conf);
+    }
+
+    free(conf->headers);
+    free(conf->proto_opts);
 }
 
 
@@ -669,8 +679,7 @@ gwload_spawn(gwload_conf_t *conf, gwload_shm_t *shm, gwload_child_t *children)
 
             gwload_stats_destroy(shm);
             free(children);
-            free(conf->headers);
-            free(conf->proto_opts);
+            gwload_conf_free(conf);
 
             exit(rc == GWLOAD_OK ? 0 : 1);
         }
@@ -791,7 +800,8 @@ gwload_monitor(gwload_conf_t *conf, gwload_shm_t *shm,
     gwload_stats_sum(shm, sum, 1);
 
     if (m.progress) {
-        gwload_stats_progress(sum, (now - shm->start_ns) / 1e9, 0, m.tty);
+        gwload_stats_progress(conf, sum, (now - shm->start_ns) / 1e9, 0,
+                              m.tty);
 
         if (m.tty) {
             fprintf(stderr, "\n");
@@ -802,11 +812,21 @@ gwload_monitor(gwload_conf_t *conf, gwload_shm_t *shm,
     r->establish = sum->last_established_ns
                    ? (sum->last_established_ns - shm->start_ns) / 1e9 : 0;
 
-    r->ok = (sum->established == conf->connections
-             && sum->failed == 0
-             && sum->dropped == 0
-             && sum->aborted == 0
-             && r->workers_lost == 0);
+    r->core_ok = (sum->established == conf->connections
+                  && sum->failed == 0
+                  && sum->dropped == 0
+                  && sum->aborted == 0
+                  && r->workers_lost == 0);
+
+    r->proto_ok = 1;
+
+    if (conf->proto->result) {
+        r->proto_ok = conf->proto->result(conf, r, r->proto_why,
+                                          sizeof(r->proto_why))
+                      ? 1 : 0;
+    }
+
+    r->ok = r->core_ok && r->proto_ok;
 }
 
 
@@ -855,6 +875,7 @@ gwload_monitor_reap(gwload_monitor_t *m)
 static void
 gwload_monitor_hold(gwload_monitor_t *m, uint64_t now)
 {
+    char              extra[128];
     unsigned          i;
     gwload_conf_t    *conf;
     gwload_wstats_t  *sum;
@@ -877,11 +898,17 @@ gwload_monitor_hold(gwload_monitor_t *m, uint64_t now)
         gwload_monitor_progress(m, now);
     }
 
+    extra[0] = '\0';
+
+    if (conf->proto->progress) {
+        conf->proto->progress(conf, sum, extra, sizeof(extra));
+    }
+
     fprintf(stderr, "%sgwload: %" PRIu64 " of %" PRIu64 " established, %"
-            PRIu64 " failed, after %.2f s; ",
+            PRIu64 " failed, %s%safter %.2f s; ",
             (m->progress && m->tty) ? "\n" : "",
-            sum->established, conf->connections, sum->failed,
-            (now - m->shm->start_ns) / 1e9);
+            sum->established, conf->connections, sum->failed, extra,
+            extra[0] ? ", " : "", (now - m->shm->start_ns) / 1e9);
 
     if (sum->open == 0) {
         fprintf(stderr, "nothing to hold\n");
@@ -911,8 +938,8 @@ gwload_monitor_progress(gwload_monitor_t *m, uint64_t now)
     m->last_at = now;
 
     if (m->progress) {
-        gwload_stats_progress(sum, (now - m->shm->start_ns) / 1e9, rate,
-                              m->tty);
+        gwload_stats_progress(m->conf, sum, (now - m->shm->start_ns) / 1e9,
+                              rate, m->tty);
     }
 }
 
@@ -952,12 +979,29 @@ gwload_usage(FILE *f)
 "  -t, --timeout S          connect + handshake timeout, and close "
 "timeout [10]\n"
 "      --header 'N: v'      extra request header (repeatable)\n"
-"      --protocol NAME      protocol driver [ws]\n"
+"      --protocol NAME      protocol driver: ws, gateway [ws]\n"
 "      --proto-opt K=V      protocol option (repeatable)\n"
 "      --version, --help\n"
 "\n"
-"Exit status: 0 when every connection was established and held, 1 "
-"otherwise,\n"
-"2 on a usage or setup error.\n",
+"Protocol gateway (Discord Gateway v10, JSON; the URL gets "
+"?v=10&encoding=json\n"
+"unless it has a query), --proto-opt:\n"
+"  tokens=FILE              one per line; connection i uses line i mod "
+"count\n"
+"  intents=N                [513]\n"
+"  shard=I,N | shards=N     [I, N] for all, or [i mod N, N] for "
+"connection i\n"
+"  large_threshold=N        sent in Identify when given\n"
+"  zombie=count|close       un-ACKed beat: count it, or also close 4200 "
+"[count]\n"
+"  identify=1|0             0: no Identify, wait for Hello only [1]\n"
+"  identify_timeout=S       from the 101 to identified, per connection "
+"[30]\n"
+"\n"
+"Exit status: 0 when every connection was established and held (with "
+"the gateway\n"
+"protocol: and identified, with no sequence error and no undecodable "
+"message),\n"
+"1 otherwise, 2 on a usage or setup error.\n",
             GWLOAD_CONNS_PER_PROC, GWLOAD_CONNS_PER_SRC);
 }

@@ -105,6 +105,8 @@ uint64_t gwload_now(void);
 #include "gwload_timer.h"
 #include "gwload_stats.h"
 #include "gwload_ws.h"
+#include "gwload_json.h"
+#include "gwload_gateway.h"
 #include "gwload_proto.h"
 #include "gwload_conn.h"
 

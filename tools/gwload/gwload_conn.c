@@ -283,6 +283,11 @@ gwload_conn_read(gwload_conn_t *c)
 
         if (n > 0) {
 
+            if (i > 0) {
+                /* the peer may have answered what the last read sent */
+                w->now = gwload_now();
+            }
+
             if (c->state == GWLOAD_CONN_HANDSHAKE) {
                 c->hs->len += n;
 
@@ -436,8 +441,8 @@ static int
 gwload_conn_data(gwload_conn_t *c, gwload_ws_frame_t *f)
 {
     int                    rc;
-    u_char                *p;
-    size_t                 cap;
+    u_char                *p, *data;
+    size_t                 cap, need;
     gwload_wstats_t       *st;
     const gwload_proto_t  *proto;
 
@@ -446,18 +451,26 @@ gwload_conn_data(gwload_conn_t *c, gwload_ws_frame_t *f)
 
     st->bytes_in += f->len;
 
-    if (proto->want_payload && f->len) {
+    /* a whole message in one chunk is handed over where it lies */
 
-        if (c->msg_len + f->len > GWLOAD_MAX_MESSAGE) {
+    data = (c->msg_len == 0 && f->last) ? f->data : c->msg;
+
+    if (proto->want_payload && f->len && data != f->data) {
+
+        /* the rest of this frame is known: reserve it in one go */
+
+        need = c->msg_len + f->len + c->ws.remaining;
+
+        if (need > GWLOAD_MAX_MESSAGE) {
             gwload_conn_violation(c, GWLOAD_WS_CLOSE_TOO_BIG,
                                   "message too big");
             return GWLOAD_ERROR;
         }
 
-        if (c->msg_len + f->len > c->msg_cap) {
+        if (need > c->msg_cap) {
             cap = c->msg_cap ? c->msg_cap : 1024;
 
-            while (cap < c->msg_len + f->len) {
+            while (cap < need) {
                 cap *= 2;
             }
 
@@ -472,6 +485,7 @@ gwload_conn_data(gwload_conn_t *c, gwload_ws_frame_t *f)
         }
 
         memcpy(c->msg + c->msg_len, f->data, f->len);
+        data = c->msg;
     }
 
     c->msg_len += f->len;
@@ -493,7 +507,7 @@ gwload_conn_data(gwload_conn_t *c, gwload_ws_frame_t *f)
 
     if (c->state == GWLOAD_CONN_OPEN && proto->on_message) {
         rc = proto->on_message(c, f->opcode,
-                               proto->want_payload ? c->msg : NULL,
+                               proto->want_payload ? data : NULL,
                                c->msg_len);
     }
 
@@ -715,6 +729,14 @@ gwload_conn_timer(gwload_conn_t *c, uint64_t delay_ms)
 }
 
 
+int
+gwload_conn_timer_at(gwload_conn_t *c, uint64_t deadline_ns)
+{
+    return gwload_timer_add(&c->worker->timers, &c->proto_timer,
+                            deadline_ns);
+}
+
+
 /* the worker is stopping: abort attempts, close established ones */
 
 void
@@ -752,6 +774,12 @@ gwload_conn_abort(gwload_conn_t *c)
 
     case GWLOAD_CONN_OPEN:
         c->worker->stats->open--;
+        c->state = GWLOAD_CONN_CLOSING;
+
+        if (c->worker->conf->proto->on_close) {
+            c->worker->conf->proto->on_close(c, 0);
+        }
+
         break;
 
     case GWLOAD_CONN_CLOSING:

@@ -85,6 +85,7 @@ struct gwload_worker_s {
 
     uint64_t                next;          /* next connection to start */
     uint64_t                connecting;    /* CONNECTING + HANDSHAKE */
+    uint64_t                proto_pending; /* open, protocol setting up */
     uint64_t                active;        /* connections with an fd */
     uint64_t                close_next;    /* next one to close on stop */
 
@@ -128,6 +129,7 @@ void gwload_conn_abort(gwload_conn_t *c);
 int gwload_conn_send_frame(gwload_conn_t *c, int opcode, const u_char *data,
     size_t len);
 int gwload_conn_timer(gwload_conn_t *c, uint64_t delay_ms);
+int gwload_conn_timer_at(gwload_conn_t *c, uint64_t deadline_ns);
 int gwload_conn_close(gwload_conn_t *c, int code);
 
 #define gwload_conn_now(c)          ((c)->worker->now)

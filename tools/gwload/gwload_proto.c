@@ -10,6 +10,7 @@
 
 static const gwload_proto_t  *gwload_protos[] = {
     &gwload_proto_ws,
+    &gwload_proto_gateway,
     NULL
 };
 

@@ -15,8 +15,9 @@
  *               NULL unless want_payload is set, "len" is always the size
  *   on_control  a ping or pong from the peer, after the core answered pings
  *   on_timer    the connection's protocol timer fired (gwload_conn_timer())
- *   on_close    the connection is going away; "code" is the peer's close
- *               code, or 0 when we are closing it or it was dropped
+ *   on_close    the connection is leaving the open state, exactly once per
+ *               opened connection (also on an abort); "code" is the peer's
+ *               close code, or 0 when we are closing it or it was dropped
  *
  * on_open, on_message, on_control and on_timer return GWLOAD_OK, or
  * GWLOAD_ERROR to drop the connection as a protocol failure.
@@ -25,8 +26,25 @@
  * connection (zeroed) and hands it out as c->proto_data.
  *
  * Counters: a protocol may name up to GWLOAD_PROTO_COUNTERS counters
- * (gwload_wstats_t.proto[]) and one latency histogram (proto_hist); the
- * report prints them under the protocol's name.
+ * (gwload_wstats_t.proto[]) and GWLOAD_PROTO_HISTS latency histograms
+ * (proto_hist[]); the generic report prints the named ones under the
+ * protocol's name.  A protocol with a report section of its own (report,
+ * report_json) may use the slots unnamed.
+ *
+ * Hooks that run in the parent (all optional):
+ *
+ *   cleanup     free what configure allocated (parent and every worker)
+ *   progress    a few words appended to the progress line
+ *   result      the protocol's verdict: 1 if the run passed, else 0 with a
+ *               reason in "why"; it may also put a note in "why" on
+ *               success.  The exit status is 0 only if both the core and
+ *               the protocol passed.
+ *   report      the protocol's section of the text summary
+ *   report_json the protocol's member(s) of the JSON object: "key": value
+ *
+ * Setup phase: a protocol that has work to do after the 101 (a login, say)
+ * counts such connections in w->proto_pending; the worker reports "done
+ * connecting" (and the hold starts) only once that is back to 0.
  */
 
 
@@ -40,9 +58,10 @@ struct gwload_proto_s {
     unsigned        want_payload:1;
 
     const char     *counter_names[GWLOAD_PROTO_COUNTERS];
-    const char     *hist_name;
+    const char     *hist_names[GWLOAD_PROTO_HISTS];
 
     int           (*configure)(gwload_conf_t *conf);
+    void          (*cleanup)(gwload_conf_t *conf);
     int           (*init)(gwload_worker_t *w);
     int           (*on_open)(gwload_conn_t *c);
     int           (*on_message)(gwload_conn_t *c, int opcode, u_char *data,
@@ -51,6 +70,15 @@ struct gwload_proto_s {
                                 size_t len);
     int           (*on_timer)(gwload_conn_t *c);
     void          (*on_close)(gwload_conn_t *c, int code);
+
+    void          (*progress)(gwload_conf_t *conf, gwload_wstats_t *sum,
+                              char *buf, size_t size);
+    int           (*result)(gwload_conf_t *conf, gwload_result_t *r,
+                            char *why, size_t size);
+    void          (*report)(gwload_conf_t *conf, gwload_result_t *r,
+                            FILE *f);
+    void          (*report_json)(gwload_conf_t *conf, gwload_result_t *r,
+                                 FILE *f);
 };
 
 
@@ -58,6 +86,7 @@ const gwload_proto_t *gwload_proto_find(const char *name);
 void gwload_proto_list(FILE *f);
 
 extern const gwload_proto_t  gwload_proto_ws;
+extern const gwload_proto_t  gwload_proto_gateway;
 
 
 #endif /* _GWLOAD_PROTO_H_INCLUDED_ */

@@ -30,15 +30,21 @@ const gwload_proto_t  gwload_proto_ws = {
     0,                              /* data_size */
     0,                              /* want_payload */
     { "pings_sent", "pongs_received" },
-    "ping_rtt",
+    { "ping_rtt" },
 
     gwload_proto_ws_configure,
+    NULL,                           /* cleanup */
     NULL,                           /* init */
     gwload_proto_ws_on_open,
     NULL,                           /* on_message: the core counts */
     gwload_proto_ws_on_control,
     gwload_proto_ws_on_timer,
-    NULL                            /* on_close */
+    NULL,                           /* on_close */
+
+    NULL,                           /* progress */
+    NULL,                           /* result */
+    NULL,                           /* report: the generic one */
+    NULL                            /* report_json */
 };
 
 
@@ -109,7 +115,7 @@ gwload_proto_ws_on_control(gwload_conn_t *c, int opcode, u_char *data,
     }
 
     gwload_conn_stats(c)->proto[GWLOAD_PROTO_WS_PONGS_MATCHED]++;
-    gwload_hist_add(&gwload_conn_stats(c)->proto_hist,
+    gwload_hist_add(&gwload_conn_stats(c)->proto_hist[0],
                     (now - sent) / GWLOAD_USEC);
 
     return GWLOAD_OK;

@@ -30,10 +30,10 @@ const char  *gwload_drop_names[GWLOAD_DROP_MAX] = {
 };
 
 
-static void gwload_stats_hist_text(FILE *f, const char *label,
-    gwload_hist_t *h, const char *note);
-static void gwload_stats_hist_json(FILE *f, const char *sep,
-    const char *key, gwload_hist_t *h);
+static void gwload_stats_proto_text(gwload_conf_t *conf, gwload_wstats_t *s,
+    FILE *f);
+static void gwload_stats_proto_json(gwload_conf_t *conf, gwload_wstats_t *s,
+    FILE *f);
 
 
 gwload_shm_t *
@@ -249,6 +249,10 @@ gwload_stats_sum(gwload_shm_t *shm, gwload_wstats_t *sum, int hist)
             sum->connected_ns = w->connected_ns;
         }
 
+        if (w->proto_done_ns > sum->proto_done_ns) {
+            sum->proto_done_ns = w->proto_done_ns;
+        }
+
         if (w->last_status) {
             sum->last_status = w->last_status;
         }
@@ -264,7 +268,10 @@ gwload_stats_sum(gwload_shm_t *shm, gwload_wstats_t *sum, int hist)
         if (hist) {
             gwload_hist_merge(&sum->connect, &w->connect);
             gwload_hist_merge(&sum->handshake, &w->handshake);
-            gwload_hist_merge(&sum->proto_hist, &w->proto_hist);
+
+            for (k = 0; k < GWLOAD_PROTO_HISTS; k++) {
+                gwload_hist_merge(&sum->proto_hist[k], &w->proto_hist[k]);
+            }
         }
     }
 }
@@ -284,12 +291,23 @@ gwload_stats_connecting(gwload_wstats_t *s)
 
 
 void
-gwload_stats_progress(gwload_wstats_t *s, double elapsed, double rate,
-    int tty)
+gwload_stats_progress(gwload_conf_t *conf, gwload_wstats_t *s,
+    double elapsed, double rate, int tty)
 {
-    char  dropped[48];
+    char  dropped[48], extra[128];
 
     dropped[0] = '\0';
+    extra[0] = ' ';
+    extra[1] = ' ';
+    extra[2] = '\0';
+
+    if (conf->proto->progress) {
+        conf->proto->progress(conf, s, extra + 2, sizeof(extra) - 2);
+    }
+
+    if (extra[2] == '\0') {
+        extra[0] = '\0';
+    }
 
     if (s->dropped) {
         snprintf(dropped, sizeof(dropped), "  dropped %" PRIu64, s->dropped);
@@ -300,11 +318,11 @@ gwload_stats_progress(gwload_wstats_t *s, double elapsed, double rate,
     fprintf(stderr,
             "%s[%7.1fs] connecting %" PRIu64 "  established %" PRIu64
             "  failed %" PRIu64 "  closed %" PRIu64 "%s  rate %.0f/s"
-            "  msgs %" PRIu64 "%s",
+            "  msgs %" PRIu64 "%s%s",
             tty ? "\r" : "", elapsed, gwload_stats_connecting(s),
             s->open, s->failed,
             s->closed + s->close_unclean + s->dropped, dropped, rate,
-            s->msgs_in, tty ? "\033[K" : "\n");
+            s->msgs_in, extra, tty ? "\033[K" : "\n");
 
     fflush(stderr);
 }
@@ -316,7 +334,6 @@ gwload_stats_report(gwload_conf_t *conf, gwload_result_t *r, FILE *f)
     int               k;
     char              src[INET_ADDRSTRLEN];
     uint64_t          not_started;
-    const char       *sep;
     struct in_addr    a;
     gwload_wstats_t  *s;
 
@@ -414,6 +431,45 @@ gwload_stats_report(gwload_conf_t *conf, gwload_result_t *r, FILE *f)
 
     fprintf(f, "\n");
 
+    if (conf->proto->report) {
+        conf->proto->report(conf, r, f);
+
+    } else {
+        gwload_stats_proto_text(conf, s, f);
+    }
+
+    fprintf(f, "  duration        %.2f s\n", r->duration);
+
+    if (r->workers_lost) {
+        fprintf(f, "  workers lost    %u (exited abnormally)\n",
+                r->workers_lost);
+    }
+
+    if (r->ok) {
+        fprintf(f, "  result          OK: all %" PRIu64 " established and "
+                "held%s%s\n", conf->connections,
+                r->proto_why[0] ? ", " : "", r->proto_why);
+
+    } else if (r->core_ok) {
+        fprintf(f, "  result          FAIL: %s\n", r->proto_why);
+
+    } else {
+        fprintf(f, "  result          FAIL: %" PRIu64 " of %" PRIu64
+                " established, %" PRIu64 " dropped%s\n",
+                s->established, conf->connections, s->dropped,
+                r->interrupted ? ", interrupted" : "");
+    }
+}
+
+
+/* the generic protocol section: named counters, then histograms */
+
+static void
+gwload_stats_proto_text(gwload_conf_t *conf, gwload_wstats_t *s, FILE *f)
+{
+    int          k;
+    const char  *sep;
+
     sep = "";
 
     for (k = 0; k < GWLOAD_PROTO_COUNTERS; k++) {
@@ -429,32 +485,16 @@ gwload_stats_report(gwload_conf_t *conf, gwload_result_t *r, FILE *f)
         fprintf(f, "\n");
     }
 
-    if (conf->proto->hist_name && s->proto_hist.n) {
-        gwload_stats_hist_text(f, conf->proto->hist_name, &s->proto_hist,
-                               conf->proto->name);
-    }
-
-    fprintf(f, "  duration        %.2f s\n", r->duration);
-
-    if (r->workers_lost) {
-        fprintf(f, "  workers lost    %u (exited abnormally)\n",
-                r->workers_lost);
-    }
-
-    if (r->ok) {
-        fprintf(f, "  result          OK: all %" PRIu64 " established and "
-                "held\n", conf->connections);
-
-    } else {
-        fprintf(f, "  result          FAIL: %" PRIu64 " of %" PRIu64
-                " established, %" PRIu64 " dropped%s\n",
-                s->established, conf->connections, s->dropped,
-                r->interrupted ? ", interrupted" : "");
+    for (k = 0; k < GWLOAD_PROTO_HISTS; k++) {
+        if (conf->proto->hist_names[k] && s->proto_hist[k].n) {
+            gwload_stats_hist_text(f, conf->proto->hist_names[k],
+                                   &s->proto_hist[k], conf->proto->name);
+        }
     }
 }
 
 
-static void
+void
 gwload_stats_hist_text(FILE *f, const char *label, gwload_hist_t *h,
     const char *note)
 {
@@ -473,7 +513,7 @@ gwload_stats_hist_text(FILE *f, const char *label, gwload_hist_t *h,
 }
 
 
-static void
+void
 gwload_stats_json_str(FILE *f, const char *s)
 {
     fputc('"', f);
@@ -499,8 +539,7 @@ gwload_stats_json(gwload_conf_t *conf, gwload_result_t *r, const char *path)
 {
     int               k, rc;
     FILE             *f;
-    char              src[INET_ADDRSTRLEN], key[64];
-    const char       *sep;
+    char              src[INET_ADDRSTRLEN];
     struct in_addr    a;
     gwload_wstats_t  *s;
 
@@ -563,24 +602,15 @@ gwload_stats_json(gwload_conf_t *conf, gwload_result_t *r, const char *path)
     gwload_stats_hist_json(f, ", ", "connect_ms", &s->connect);
     gwload_stats_hist_json(f, ", ", "handshake_ms", &s->handshake);
 
-    fprintf(f, ", \"proto\": {");
+    if (conf->proto->report_json) {
+        fprintf(f, ", ");
+        conf->proto->report_json(conf, r, f);
 
-    sep = "";
-
-    for (k = 0; k < GWLOAD_PROTO_COUNTERS; k++) {
-        if (conf->proto->counter_names[k]) {
-            fprintf(f, "%s\"%s\": %" PRIu64, sep,
-                    conf->proto->counter_names[k], s->proto[k]);
-            sep = ", ";
-        }
+    } else {
+        gwload_stats_proto_json(conf, s, f);
     }
 
-    if (conf->proto->hist_name) {
-        snprintf(key, sizeof(key), "%s_ms", conf->proto->hist_name);
-        gwload_stats_hist_json(f, sep, key, &s->proto_hist);
-    }
-
-    fprintf(f, "}, \"duration_s\": %.3f, \"workers_lost\": %u"
+    fprintf(f, ", \"duration_s\": %.3f, \"workers_lost\": %u"
             ", \"interrupted\": %s, \"ok\": %s}\n",
             r->duration, r->workers_lost,
             r->interrupted ? "true" : "false", r->ok ? "true" : "false");
@@ -600,7 +630,40 @@ gwload_stats_json(gwload_conf_t *conf, gwload_result_t *r, const char *path)
 }
 
 
+/* the generic "proto" object: named counters and <hist>_ms */
+
 static void
+gwload_stats_proto_json(gwload_conf_t *conf, gwload_wstats_t *s, FILE *f)
+{
+    int          k;
+    char         key[64];
+    const char  *sep;
+
+    fprintf(f, ", \"proto\": {");
+
+    sep = "";
+
+    for (k = 0; k < GWLOAD_PROTO_COUNTERS; k++) {
+        if (conf->proto->counter_names[k]) {
+            fprintf(f, "%s\"%s\": %" PRIu64, sep,
+                    conf->proto->counter_names[k], s->proto[k]);
+            sep = ", ";
+        }
+    }
+
+    for (k = 0; k < GWLOAD_PROTO_HISTS; k++) {
+        if (conf->proto->hist_names[k]) {
+            snprintf(key, sizeof(key), "%s_ms", conf->proto->hist_names[k]);
+            gwload_stats_hist_json(f, sep, key, &s->proto_hist[k]);
+            sep = ", ";
+        }
+    }
+
+    fprintf(f, "}");
+}
+
+
+void
 gwload_stats_hist_json(FILE *f, const char *sep, const char *key,
     gwload_hist_t *h)
 {

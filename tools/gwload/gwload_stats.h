@@ -68,7 +68,9 @@ typedef enum {
 } gwload_phase_e;
 
 
-#define GWLOAD_PROTO_COUNTERS       8
+/* per-protocol counters and latency histograms (gwload_proto.h) */
+#define GWLOAD_PROTO_COUNTERS       64
+#define GWLOAD_PROTO_HISTS          4
 
 
 /*
@@ -109,6 +111,7 @@ struct gwload_wstats_s {
     volatile uint64_t           first_start_ns;
     volatile uint64_t           last_established_ns;
     volatile uint64_t           connected_ns; /* entered PHASE_HOLDING */
+    volatile uint64_t           proto_done_ns; /* last protocol milestone */
 
     volatile int64_t            last_status;  /* last non-101 status */
     volatile int64_t            last_close_code;
@@ -117,7 +120,8 @@ struct gwload_wstats_s {
     /* read by the parent only after the worker exited */
     gwload_hist_t               connect;      /* TCP connect start -> done */
     gwload_hist_t               handshake;    /* connect start -> 101 */
-    gwload_hist_t               proto_hist;   /* named by the protocol */
+    gwload_hist_t               proto_hist[GWLOAD_PROTO_HISTS];
+                                              /* named by the protocol */
 };
 
 
@@ -147,7 +151,10 @@ typedef struct {
     unsigned                    procs;
     unsigned                    workers_lost; /* exited abnormally */
     unsigned                    interrupted:1;
-    unsigned                    ok:1;
+    unsigned                    core_ok:1;    /* connections alone */
+    unsigned                    proto_ok:1;   /* the protocol's verdict */
+    unsigned                    ok:1;         /* both: the exit status */
+    char                        proto_why[160];
 } gwload_result_t;
 
 
@@ -160,11 +167,18 @@ void gwload_hist_pct(gwload_hist_t *h, gwload_pct_t *p);
 
 void gwload_stats_sum(gwload_shm_t *shm, gwload_wstats_t *sum, int hist);
 
-void gwload_stats_progress(gwload_wstats_t *sum, double elapsed,
-    double rate, int tty);
+void gwload_stats_progress(gwload_conf_t *conf, gwload_wstats_t *sum,
+    double elapsed, double rate, int tty);
 void gwload_stats_report(gwload_conf_t *conf, gwload_result_t *r, FILE *f);
 int gwload_stats_json(gwload_conf_t *conf, gwload_result_t *r,
     const char *path);
+
+/* for protocols' own report sections */
+void gwload_stats_hist_text(FILE *f, const char *label, gwload_hist_t *h,
+    const char *note);
+void gwload_stats_hist_json(FILE *f, const char *sep, const char *key,
+    gwload_hist_t *h);
+void gwload_stats_json_str(FILE *f, const char *s);
 
 extern const char *gwload_fail_names[GWLOAD_FAIL_MAX];
 extern const char *gwload_drop_names[GWLOAD_DROP_MAX];

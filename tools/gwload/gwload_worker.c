@@ -99,7 +99,8 @@ gwload_worker_run(gwload_conf_t *conf, gwload_shm_t *shm, unsigned id)
             }
 
         } else if (w.stats->phase == GWLOAD_PHASE_CONNECTING
-                   && w.next == w.nconns && w.connecting == 0)
+                   && w.next == w.nconns && w.connecting == 0
+                   && w.proto_pending == 0)
         {
             /* every attempt has ended: the parent starts the hold */
             w.stats->connected_ns = w.now;

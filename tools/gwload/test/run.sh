@@ -1,10 +1,11 @@
 #!/bin/sh
 # gwload smoke tests against gwload-test-server (and, when Debian's
-# python3-websockets is installed, against test/echo_server.py).
+# python3-websockets is installed, against test/echo_server.py); the
+# gateway protocol against gwload-test-server -G, the mock gateway.
 #
 #   BUILD=/abs/build sh tools/gwload/test/run.sh
 #
-# Loopback only, bounded: about 20 s.  Prints "N passed, N failed" last.
+# Loopback only, bounded: about 30 s.  Prints "N passed, N failed" last.
 
 BUILD=${BUILD:-$(cd "$(dirname "$0")/../../.." && pwd)/build}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -56,7 +57,8 @@ for _ in range(200):
 start_server() {
     port=$(free_port)
     "$SERVER" -l 127.0.0.1:"$port" "$@" >/dev/null 2>"$TMP/server.$port" &
-    pids="$pids $!"
+    spid=$!
+    pids="$pids $spid"
     i=0
     while ! grep -q listening "$TMP/server.$port" 2>/dev/null; do
         i=$((i + 1))
@@ -202,6 +204,125 @@ socket.create_connection(('127.0.0.1', $py))" 2>/dev/null
 else
     echo "skip - python3-websockets is not installed"
 fi
+
+# --- protocol gateway, against gwload-test-server -G (the mock gateway) ---
+
+seq 1 5000 | sed 's/^/Bot.gwload-test-token./' > "$TMP/tokens"
+head -20 "$TMP/tokens" > "$TMP/tokens20"
+sed 's/^Bot/Bad/' "$TMP/tokens20" > "$TMP/badtokens"
+tok="--protocol gateway --proto-opt tokens=$TMP/tokens"
+
+# json_ge FILE KEY MIN: KEY is at least MIN
+json_ge() {
+    [ "$(json_get "$1" "$2" 2>/dev/null || echo -1)" -ge "$3" ] 2>/dev/null
+}
+
+start_server -G -g 3 -b 3000 -I 300 -T "$TMP/tokens";    gw=$port gwpid=$spid
+start_server -G -g 2 -b 300000 -f 65536;                 gwbig=$port
+start_server -G -g 2 -I 200 -M skip-ack,seq-gap,op7 -F 2; gwmis=$port
+start_server -G -g 2 -M hb-request,seq-repeat,bad-json -F 2; gwmis2=$port
+start_server -G -M op9 -F 2;                             gwop9=$port
+start_server -G -M close4004 -F 2;                       gw4004=$port
+start_server -G -I 150 -M no-ack -F 2;                   gwzombie=$port
+start_server -G -g 2 -M drop-guild -F 2;                 gwdrop=$port
+start_server -G -T "$TMP/tokens20";                      gwscale=$port
+
+expect "gateway: 100 identifies over 2 procs, 3 guilds each, heartbeats" 0 \
+    gateway.identified=100 gateway.ready=100 gateway.sessions=100 \
+    gateway.guild_create=300 gateway.guild_unexpected=0 \
+    gateway.seq_errors=0 gateway.zombies=0 gateway.decode_errors=0 \
+    gateway.identify_ms.n=100 \
+    url="ws://127.0.0.1:$gw/gateway?v=10&encoding=json" \
+    ok=true -- \
+    --url "ws://127.0.0.1:$gw/gateway" -n 100 -r 0 --procs 2 --hold 1 \
+    $tok --proto-opt shards=4 --proto-opt large_threshold=100
+# the mock ACKed every beat it got, and every beat's d was a seq it sent;
+# gwload got the ACKs back but for beats still in flight at the close
+kill -USR1 "$gwpid"
+sleep 0.2
+hb=$(json_get "$TMP/r.json" gateway.heartbeats_sent)
+if [ "$hb" -ge 100 ] \
+   && json_ge "$TMP/r.json" gateway.heartbeat_acks $((hb - 10)) \
+   && grep -q " $hb heartbeats, 0 bad_heartbeats, $hb acks" \
+        "$TMP/server.$gw"
+then
+    ok "gateway: every heartbeat ACKed, each carrying a valid seq"
+else
+    not_ok "gateway: every heartbeat ACKed, each carrying a valid seq"
+fi
+
+expect "gateway: 300 KB GUILD_CREATEs in 64 KB frames are reassembled" 0 \
+    gateway.identified=10 gateway.guild_create=20 gateway.decode_errors=0 -- \
+    --url "ws://127.0.0.1:$gwbig/" -n 10 -r 0 $tok
+
+expect "gateway: a missed ACK is a zombie, gaps and op 7 are counted" 1 \
+    gateway.identified=20 gateway.zombies=10 gateway.seq_gaps=10 \
+    gateway.seq_repeats=0 gateway.reconnect=10 ok=false -- \
+    --url "ws://127.0.0.1:$gwmis/" -n 20 -r 0 --hold 1 $tok
+
+expect "gateway: op 1 from the server is answered; repeats, bad JSON" 1 \
+    gateway.identified=10 gateway.heartbeats_requested=5 \
+    gateway.seq_repeats=5 gateway.decode_errors=5 -- \
+    --url "ws://127.0.0.1:$gwmis2/" -n 10 -r 0 --hold 0.3 $tok
+if [ "$(json_get "$TMP/r.json" gateway.heartbeat_acks)" \
+     = $(($(json_get "$TMP/r.json" gateway.heartbeats_sent) + 5)) ]
+then
+    ok "gateway: the answers to op 1 are ACKed"
+else
+    not_ok "gateway: the answers to op 1 are ACKed"
+fi
+
+expect "gateway: op 9 fails the identify" 1 \
+    gateway.identified=5 gateway.invalid_session=5 \
+    gateway.identify_failed=5 dropped=0 -- \
+    --url "ws://127.0.0.1:$gwop9/" -n 10 -r 0 $tok
+
+expect "gateway: close 4004 is counted by code" 1 \
+    gateway.identified=5 gateway.close_codes.4004=5 drops.close_frame=5 -- \
+    --url "ws://127.0.0.1:$gw4004/" -n 10 -r 0 $tok
+if grep -q '4004 authentication failed 5' "$TMP/out"; then
+    ok "gateway: close codes are named in the summary"
+else
+    not_ok "gateway: close codes are named in the summary"
+fi
+
+expect "gateway: zombie=close closes with 4200" 0 \
+    gateway.identified=10 gateway.zombies=5 closed=10 dropped=0 -- \
+    --url "ws://127.0.0.1:$gwzombie/" -n 10 -r 0 --hold 1 $tok \
+    --proto-opt zombie=close
+
+expect "gateway: a missing GUILD_CREATE times the identify out" 1 \
+    gateway.identified=5 gateway.identify_timeouts=5 \
+    gateway.identify_failed=5 -- \
+    --url "ws://127.0.0.1:$gwdrop/" -n 10 -r 0 $tok \
+    --proto-opt identify_timeout=0.5
+
+expect "gateway: the mock refuses unknown tokens with 4004" 1 \
+    gateway.identified=0 gateway.close_codes.4004=3 -- \
+    --url "ws://127.0.0.1:$gw/" -n 3 -r 0 \
+    --protocol gateway --proto-opt tokens="$TMP/badtokens"
+expect "gateway: ... and undefined intent bits with 4013" 1 \
+    gateway.close_codes.4013=3 -- \
+    --url "ws://127.0.0.1:$gw/" -n 3 -r 0 $tok --proto-opt intents=1073741824
+
+expect "gateway: identify=0 waits for Hello only" 0 \
+    gateway.hello=20 gateway.identify_sent=0 -- \
+    --url "ws://127.0.0.1:$gw/" -n 20 -r 0 --protocol gateway \
+    --proto-opt identify=0
+
+expect "gateway: no tokens file is a usage error" 2 -- \
+    --url "ws://127.0.0.1:$gw/" --protocol gateway
+expect "gateway: an unknown --proto-opt is a usage error" 2 -- \
+    --url "ws://127.0.0.1:$gw/" $tok --proto-opt nope=1
+
+expect "gateway: 5000 identifies, as fast as they go" 0 \
+    gateway.identified=5000 gateway.seq_errors=0 failed=0 -- \
+    --url "ws://127.0.0.1:$gwscale/" -n 5000 -r 0 \
+    --protocol gateway --proto-opt tokens="$TMP/tokens20"
+echo "# 5000 identifies against the mock: $(json_get "$TMP/r.json" \
+    gateway.identify_rate 2>/dev/null)/s, identify p50 $(json_get \
+    "$TMP/r.json" gateway.identify_ms.p50 2>/dev/null) ms, p99 $(json_get \
+    "$TMP/r.json" gateway.identify_ms.p99 2>/dev/null) ms"
 
 echo "$passed passed, $failed failed"
 [ $failed = 0 ]
