@@ -14,11 +14,14 @@ for s in socks: s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
 }
 
-# RSS in KiB summed over the worker processes of the nginx master in $1
+# Private RSS (RssAnon) in KiB summed over the worker processes of the
+# nginx master in $1.  VmRSS would also count the pages of the shared
+# zone each worker touched, once per worker: the zone is measured on its
+# own (zone_used), once.
 workers_rss_kb() {
     local pid total=0 rss
     for pid in $(pgrep -P "$1"); do
-        rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
+        rss=$(awk '/^RssAnon:/ {print $2}' "/proc/$pid/status" 2>/dev/null)
         total=$((total + ${rss:-0}))
     done
     echo "$total"
@@ -31,4 +34,25 @@ established() {
 
 machine_line() {
     echo "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r), nginx $(/usr/sbin/nginx -v 2>&1 | sed 's|.*/||')"
+}
+
+# the zone's used bytes from /admin/status of the node in $RUN_DIR
+zone_used() {
+    curl -fsS -H "Authorization: Admin $(cat "$RUN_DIR/admin.secret")" \
+        "http://127.0.0.1:$PORT/admin/status" \
+        | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["zone"]["used"])'
+}
+
+# a node of $WORKERS workers in $RUN_DIR on free ports, stopped on exit
+start_node() {
+    read -r PORT TLS_PORT SFU_PORT <<< "$(free_ports 3)"
+    export PORT TLS_PORT SFU_PORT RUN_DIR
+    rm -rf "$RUN_DIR"
+    "$repo/tools/node.sh" start > /dev/null
+    trap 'stop_node' EXIT
+}
+
+stop_node() {
+    [ -n "${load:-}" ] && kill "$load" 2>/dev/null
+    "$repo/tools/node.sh" stop > /dev/null 2>&1 || true
 }

@@ -34,7 +34,7 @@ sleep 1
 before=$(workers_rss_kb "$master")
 
 "$build/bin/gwload" --url "ws://127.0.0.1:$port/gateway" --connections "$n" \
-    --rate 0 --hold 8 --no-progress --json "$run_dir/gwload.json" \
+    --rate 5000 --hold 8 --no-progress --json "$run_dir/gwload.json" \
     > "$run_dir/gwload.out" &
 load=$!
 

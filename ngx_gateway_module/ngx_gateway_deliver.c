@@ -30,6 +30,7 @@ typedef struct {
     ngx_ws_out_t               out;
     ngx_gateway_zone_t        *zone;
     ngx_gateway_blob_t        *blob;
+    ngx_ws_main_t             *mem;
 } ngx_gateway_out_t;
 
 
@@ -245,7 +246,8 @@ ngx_gateway_write_blobs(ngx_ws_conn_t *ws, ngx_gateway_zone_t *zone,
     for (i = 0; i < n; i++) {
         seq++;
 
-        o = ngx_alloc(sizeof(ngx_gateway_out_t), ws->connection->log);
+        o = ngx_ws_alloc(ws->conf->main, sizeof(ngx_gateway_out_t),
+                         ws->connection->log);
 
         if (o == NULL) {
             ngx_gateway_lock(zone);
@@ -262,6 +264,7 @@ ngx_gateway_write_blobs(ngx_ws_conn_t *ws, ngx_gateway_zone_t *zone,
 
         o->zone = zone;
         o->blob = blobs[i];
+        o->mem = ws->conf->main;
 
         o->out.free = ngx_gateway_out_free;
         o->out.data = o;
@@ -303,7 +306,7 @@ ngx_gateway_out_free(ngx_ws_out_t *out)
     ngx_gateway_blob_release_locked(o->zone, o->blob);
     ngx_gateway_unlock(o->zone);
 
-    ngx_free(o);
+    ngx_ws_free(o->mem, o);
 }
 
 
@@ -336,17 +339,12 @@ ngx_gateway_send_dispatch(ngx_ws_conn_t *ws, uint64_t seq, u_char *body,
 {
     ngx_ws_out_t  *out;
 
-    out = ngx_alloc(sizeof(ngx_ws_out_t) + len, ws->connection->log);
+    out = ngx_ws_out_alloc(ws, len);
     if (out == NULL) {
-        ngx_ws_abort(ws, "out of memory");
         return NGX_ERROR;
     }
 
-    out->free = NULL;
-    out->data = NULL;
-    out->head_pos = 0;
     out->head_last = (uint8_t) ngx_gateway_frame_head(out->head, seq, len);
-    out->pos = (u_char *) (out + 1);
     out->last = ngx_cpymem(out->pos, body, len);
 
     return ngx_ws_send_out(ws, out, out->head_last + len);

@@ -126,7 +126,7 @@ ngx_gateway_op_identify(ngx_ws_conn_t *ws, json_t *d)
         ctx->phase = ngx_gateway_phase_ready;
 
         if (ctx->resume_url) {
-            ngx_free(ctx->resume_url);
+            ngx_ws_free(ws->conf->main, ctx->resume_url);
             ctx->resume_url = NULL;
         }
 
@@ -138,7 +138,7 @@ ngx_gateway_op_identify(ngx_ws_conn_t *ws, json_t *d)
     ngx_gateway_json_free(&j);
 
     if (ends) {
-        ngx_free(ends);
+        ngx_ws_free(ws->conf->main, ends);
     }
 
     return (rc == NGX_ERROR) ? NGX_ERROR : NGX_OK;
@@ -372,7 +372,8 @@ ngx_gateway_identify_locked(ngx_ws_conn_t *ws, ngx_gateway_zone_t *zone,
 
     /* the end of READY, then of each GUILD_CREATE */
 
-    *ends = ngx_alloc((guilds + 1) * sizeof(size_t), ws->connection->log);
+    *ends = ngx_ws_alloc(ws->conf->main, (guilds + 1) * sizeof(size_t),
+                         ws->connection->log);
     if (*ends == NULL) {
         goto failed;
     }

@@ -6,16 +6,20 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include "ngx_gateway_json.h"
+#include <ngx_http.h>
+#include "ngx_gateway.h"
 
+
+/* the buffers are short-lived blocks of the WebSocket core's cache */
 
 ngx_int_t
 ngx_gateway_json_init(ngx_gateway_json_t *j, size_t size, ngx_log_t *log)
 {
     j->log = log;
     j->error = 0;
+    j->mem = &ngx_gateway_main_conf()->ws;
 
-    j->start = ngx_alloc(size, log);
+    j->start = ngx_ws_alloc(j->mem, size, log);
     if (j->start == NULL) {
         j->pos = NULL;
         j->end = NULL;
@@ -24,7 +28,7 @@ ngx_gateway_json_init(ngx_gateway_json_t *j, size_t size, ngx_log_t *log)
     }
 
     j->pos = j->start;
-    j->end = j->start + size;
+    j->end = j->start + ngx_max(size, ngx_ws_alloc_size(j->start));
 
     return NGX_OK;
 }
@@ -34,7 +38,7 @@ void
 ngx_gateway_json_free(ngx_gateway_json_t *j)
 {
     if (j->start) {
-        ngx_free(j->start);
+        ngx_ws_free(j->mem, j->start);
         j->start = NULL;
         j->pos = NULL;
         j->end = NULL;
@@ -65,18 +69,18 @@ ngx_gateway_json_reserve(ngx_gateway_json_t *j, size_t n)
         size *= 2;
     }
 
-    p = ngx_alloc(size, j->log);
+    p = ngx_ws_alloc(j->mem, size, j->log);
     if (p == NULL) {
         j->error = 1;
         return NULL;
     }
 
     ngx_memcpy(p, j->start, used);
-    ngx_free(j->start);
+    ngx_ws_free(j->mem, j->start);
 
     j->start = p;
     j->pos = p + used;
-    j->end = p + size;
+    j->end = p + ngx_max(size, ngx_ws_alloc_size(p));
 
     return j->pos;
 }

@@ -11,6 +11,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <jansson.h>
+#include "ngx_ws.h"
 
 
 /*
@@ -30,6 +31,7 @@ typedef struct {
     u_char        *pos;
     u_char        *end;
     ngx_log_t     *log;
+    ngx_ws_main_t *mem;
     ngx_uint_t     error;
 } ngx_gateway_json_t;
 

@@ -195,7 +195,7 @@ ngx_gateway_resume_url(ngx_ws_conn_t *ws, ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    p = ngx_alloc(len, ws->connection->log);
+    p = ngx_ws_alloc(ws->conf->main, len, ws->connection->log);
     if (p == NULL) {
         return NGX_ERROR;
     }
@@ -720,7 +720,7 @@ ngx_gateway_closed(ngx_ws_conn_t *ws)
     s = ctx->session;
 
     if (ctx->resume_url) {
-        ngx_free(ctx->resume_url);
+        ngx_ws_free(ws->conf->main, ctx->resume_url);
         ctx->resume_url = NULL;
     }
 

@@ -32,10 +32,16 @@ typedef struct ngx_ws_handler_s  ngx_ws_handler_t;
 typedef void (*ngx_ws_out_free_pt)(ngx_ws_out_t *out);
 
 
+/* blocks of 128 bytes to 64 KB for short-lived buffers (ngx_ws_mem.c) */
+#define NGX_WS_MEM_CLASSES  10
+
+
 /* per-process state of one module, kept in its main configuration */
 typedef struct {
     u_char                  *scratch;   /* the shared read buffer */
     size_t                   scratch_size;
+    void                    *free[NGX_WS_MEM_CLASSES];
+    ngx_uint_t               nfree[NGX_WS_MEM_CLASSES];
 } ngx_ws_main_t;
 
 
@@ -92,8 +98,8 @@ struct ngx_ws_handler_s {
 /*
  * One queued output frame: a head (WebSocket header, and maybe a short
  * per-connection prefix of the payload) stored inline, and a body that is
- * either copied right after the entry or shared (encode once, send many)
- * and released through "free".
+ * either copied right after the entry (ngx_ws_out_alloc()) or shared
+ * (encode once, send many) and released through "free".
  */
 
 #define NGX_WS_OUT_HEAD_SIZE  48
@@ -208,6 +214,12 @@ char *ngx_ws_conf_merge(ngx_conf_t *cf, ngx_ws_conf_t *conf,
     ngx_ws_conf_t *prev, ngx_ws_main_t *main, size_t max_message_size);
 void ngx_ws_main_exit(ngx_ws_main_t *main);
 
+/* ngx_ws_mem.c */
+void *ngx_ws_alloc(ngx_ws_main_t *m, size_t size, ngx_log_t *log);
+void ngx_ws_free(ngx_ws_main_t *m, void *p);
+size_t ngx_ws_alloc_size(void *p);
+void ngx_ws_mem_exit(ngx_ws_main_t *m);
+
 /* ngx_ws_handshake.c */
 ngx_int_t ngx_ws_handshake(ngx_http_request_t *r, ngx_str_t *accept,
     ngx_int_t *rc);
@@ -221,6 +233,7 @@ ngx_int_t ngx_ws_send(ngx_ws_conn_t *ws, ngx_uint_t opcode, u_char *data,
     size_t len);
 ngx_int_t ngx_ws_send_out(ngx_ws_conn_t *ws, ngx_ws_out_t *out,
     size_t bytes);
+ngx_ws_out_t *ngx_ws_out_alloc(ngx_ws_conn_t *ws, size_t len);
 void ngx_ws_close(ngx_ws_conn_t *ws, ngx_uint_t code, const char *reason);
 void ngx_ws_abort(ngx_ws_conn_t *ws, const char *why);
 void ngx_ws_set_deadline(ngx_ws_conn_t *ws, ngx_msec_t after);

@@ -76,4 +76,6 @@ ngx_ws_main_exit(ngx_ws_main_t *main)
         ngx_free(main->scratch);
         main->scratch = NULL;
     }
+
+    ngx_ws_mem_exit(main);
 }

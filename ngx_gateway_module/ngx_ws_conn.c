@@ -610,14 +610,14 @@ ngx_ws_message_append(ngx_ws_conn_t *ws, u_char *data, size_t len)
         size = ngx_max(size, (size_t) ws->parser.message_size);
         size = ngx_max(size, need);
 
-        p = ngx_alloc(size, ws->connection->log);
+        p = ngx_ws_alloc(ws->conf->main, size, ws->connection->log);
         if (p == NULL) {
             return NGX_ERROR;
         }
 
         if (a->message) {
             ngx_memcpy(p, a->message, a->message_len);
-            ngx_free(a->message);
+            ngx_ws_free(ws->conf->main, a->message);
         }
 
         a->message = p;
@@ -671,8 +671,12 @@ static ngx_ws_assembly_t *
 ngx_ws_assembly(ngx_ws_conn_t *ws)
 {
     if (ws->assembly == NULL) {
-        ws->assembly = ngx_calloc(sizeof(ngx_ws_assembly_t),
-                                  ws->connection->log);
+        ws->assembly = ngx_ws_alloc(ws->conf->main,
+                                    sizeof(ngx_ws_assembly_t),
+                                    ws->connection->log);
+        if (ws->assembly) {
+            ngx_memzero(ws->assembly, sizeof(ngx_ws_assembly_t));
+        }
     }
 
     return ws->assembly;
@@ -691,7 +695,7 @@ ngx_ws_message_free(ngx_ws_conn_t *ws)
     }
 
     if (a->message) {
-        ngx_free(a->message);
+        ngx_ws_free(ws->conf->main, a->message);
         a->message = NULL;
         a->message_len = 0;
         a->message_size = 0;
@@ -711,7 +715,7 @@ ngx_ws_assembly_release(ngx_ws_conn_t *ws)
     a = ws->assembly;
 
     if (a && a->message == NULL && a->control_len == 0) {
-        ngx_free(a);
+        ngx_ws_free(ws->conf->main, a);
         ws->assembly = NULL;
     }
 }
@@ -863,22 +867,46 @@ ngx_ws_send(ngx_ws_conn_t *ws, ngx_uint_t opcode, u_char *data, size_t len)
         return NGX_DECLINED;
     }
 
-    out = ngx_alloc(sizeof(ngx_ws_out_t) + len, ws->connection->log);
+    out = ngx_ws_out_alloc(ws, len);
     if (out == NULL) {
-        ngx_ws_abort(ws, "out of memory");
         return NGX_ERROR;
     }
 
-    out->next = NULL;
-    out->free = NULL;
-    out->data = NULL;
-    out->head_pos = 0;
     out->head_last = (uint8_t) ngx_ws_frame_header(out->head, opcode, 1, len);
-    out->pos = (u_char *) (out + 1);
     out->last = ngx_cpymem(out->pos, data, len);
 
     return ngx_ws_queue(ws, out, out->head_last + len,
                         ngx_ws_opcode_is_control(opcode));
+}
+
+
+/*
+ * An entry with room for len bytes of body right behind it, from the
+ * short-lived blocks; the caller fills head and body.  It aborts the
+ * connection when memory runs out.
+ */
+
+ngx_ws_out_t *
+ngx_ws_out_alloc(ngx_ws_conn_t *ws, size_t len)
+{
+    ngx_ws_out_t  *out;
+
+    out = ngx_ws_alloc(ws->conf->main, sizeof(ngx_ws_out_t) + len,
+                       ws->connection->log);
+    if (out == NULL) {
+        ngx_ws_abort(ws, "out of memory");
+        return NULL;
+    }
+
+    out->next = NULL;
+    out->free = NULL;
+    out->data = ws->conf->main;
+    out->head_pos = 0;
+    out->head_last = 0;
+    out->pos = (u_char *) (out + 1);
+    out->last = out->pos;
+
+    return out;
 }
 
 
@@ -946,6 +974,8 @@ ngx_ws_queue(ngx_ws_conn_t *ws, ngx_ws_out_t *out, size_t bytes,
 }
 
 
+/* entries of ngx_ws_out_alloc() hold their ngx_ws_main_t in "data" */
+
 static void
 ngx_ws_out_free(ngx_ws_out_t *out)
 {
@@ -953,7 +983,7 @@ ngx_ws_out_free(ngx_ws_out_t *out)
         out->free(out);
 
     } else {
-        ngx_free(out);
+        ngx_ws_free(out->data, out);
     }
 }
 
@@ -979,20 +1009,14 @@ ngx_ws_close(ngx_ws_conn_t *ws, ngx_uint_t code, const char *reason)
         }
     }
 
-    out = ngx_alloc(sizeof(ngx_ws_out_t) + len, ws->connection->log);
+    out = ngx_ws_out_alloc(ws, len);
     if (out == NULL) {
-        ngx_ws_abort(ws, "out of memory");
         return;
     }
 
-    out->next = NULL;
-    out->free = NULL;
-    out->data = NULL;
-    out->head_pos = 0;
     out->head_last = (uint8_t) ngx_ws_frame_header(out->head,
                                                    NGX_WS_OPCODE_CLOSE, 1,
                                                    len);
-    out->pos = (u_char *) (out + 1);
     p = out->pos;
 
     if (code) {
@@ -1348,11 +1372,8 @@ ngx_ws_destroy(ngx_ws_conn_t *ws)
     }
 
     if (ws->assembly) {
-        if (ws->assembly->message) {
-            ngx_free(ws->assembly->message);
-        }
-
-        ngx_free(ws->assembly);
+        ngx_ws_free(ws->conf->main, ws->assembly->message);
+        ngx_ws_free(ws->conf->main, ws->assembly);
     }
 
     ngx_free(ws);
