@@ -65,8 +65,12 @@ modules: $(MODULES)
 $(MODULES): $(NGINX_BUILD)/.configured $(MODULE_SOURCES)
 	$(MAKE) -C $(NGINX_BUILD) -f objs/Makefile modules
 	@mkdir -p $(MODULES_DIR)
-	cp $(NGINX_BUILD)/objs/ngx_gateway_module.so \
-	   $(NGINX_BUILD)/objs/ngx_voice_signal_module.so $(MODULES_DIR)/
+	@# a new file renamed into place: a running nginx keeps its mapping of
+	@# the old one (copying over it in place would crash its workers)
+	@for m in ngx_gateway_module ngx_voice_signal_module; do \
+	    cp $(NGINX_BUILD)/objs/$$m.so $(MODULES_DIR)/.$$m.so.new \
+	    && mv -f $(MODULES_DIR)/.$$m.so.new $(MODULES_DIR)/$$m.so; \
+	done
 
 # --- the SFU and the tools -------------------------------------------------
 

@@ -64,6 +64,17 @@ ngx_gateway_admin_handler(ngx_http_request_t *r)
     rc = ngx_http_read_client_request_body(r,
                                            ngx_gateway_admin_body_handler);
 
+    if (rc == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE) {
+
+        /* in Discord's shape rather than nginx's HTML page */
+
+        r->keepalive = 0;
+
+        return ngx_gateway_http_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                      NGX_GATEWAY_ERR_TOO_LARGE,
+                                      "Request entity too large");
+    }
+
     if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
         return rc;
     }

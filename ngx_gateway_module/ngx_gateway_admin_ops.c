@@ -420,6 +420,14 @@ ngx_gateway_admin_member_apply(ngx_http_request_t *r,
     if (root) {
         rc = ngx_gateway_admin_member_extra_locked(zone, g, m, root, err,
                                                    size);
+
+        /* a refused request changes nothing: no half-added member */
+
+        if (rc != NGX_OK && joined) {
+            ngx_gateway_member_remove_locked(zone, m);
+            ngx_gateway_unlock(zone);
+            return rc;
+        }
     }
 
     if (rc == NGX_OK && joined && events) {
