@@ -395,6 +395,11 @@ ngx_gateway_admin_user_delete(ngx_http_request_t *r, ngx_str_t *id)
                                             NGX_GATEWAY_CLOSE_AUTH_FAILED);
         }
 
+        /* the guilds' other sessions see the user leave */
+
+        ngx_gateway_admin_member_leave_all_locked(zone, u, &doorbells,
+                                                  r->connection->log);
+
         ngx_gateway_user_delete_locked(zone, u);
     }
 

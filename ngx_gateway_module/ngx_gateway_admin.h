@@ -45,6 +45,9 @@ ngx_int_t ngx_gateway_admin_member_remove(ngx_http_request_t *r,
     ngx_gateway_member_ref_t *ref, u_char *err, size_t size);
 ngx_int_t ngx_gateway_admin_member_result(ngx_http_request_t *r,
     ngx_int_t rc, u_char *err);
+void ngx_gateway_admin_member_leave_all_locked(ngx_gateway_zone_t *zone,
+    ngx_gateway_user_t *u, ngx_gateway_doorbells_t *doorbells,
+    ngx_log_t *log);
 
 /* ngx_gateway_admin_bulk.c */
 ngx_int_t ngx_gateway_admin_bulk(ngx_http_request_t *r, ngx_str_t *body);

@@ -671,6 +671,30 @@ ngx_gateway_admin_member_events_locked(ngx_gateway_zone_t *zone,
 }
 
 
+/* a deleted user leaves each of its guilds: GUILD_MEMBER_REMOVE */
+
+void
+ngx_gateway_admin_member_leave_all_locked(ngx_gateway_zone_t *zone,
+    ngx_gateway_user_t *u, ngx_gateway_doorbells_t *doorbells,
+    ngx_log_t *log)
+{
+    ngx_gateway_guild_t   *g;
+    ngx_gateway_member_t  *m;
+
+    for (m = ngx_gateway_user_guilds_first_locked(zone, u->node.key);
+         m;
+         m = ngx_gateway_user_guilds_next_locked(zone, m))
+    {
+        g = ngx_gateway_guild_lookup_locked(zone, m->guild_id);
+
+        if (g) {
+            ngx_gateway_admin_member_events_locked(zone, g, m, 0, doorbells,
+                                                   log);
+        }
+    }
+}
+
+
 ngx_int_t
 ngx_gateway_admin_member_result(ngx_http_request_t *r, ngx_int_t rc,
     u_char *err)
