@@ -26,6 +26,7 @@ typedef struct ngx_gateway_session_s    ngx_gateway_session_t;
 typedef struct ngx_gateway_blob_s       ngx_gateway_blob_t;
 typedef struct ngx_gateway_ring_s       ngx_gateway_ring_t;
 typedef struct ngx_gateway_conn_s       ngx_gateway_conn_t;
+typedef struct ngx_gateway_chunking_s   ngx_gateway_chunking_t;
 
 
 /* Discord Gateway v10 (shared/PROTOCOL.md Part 1) */
@@ -46,6 +47,7 @@ typedef struct ngx_gateway_conn_s       ngx_gateway_conn_t;
 #define NGX_GATEWAY_INTENT_GUILD_MEMBERS    (1 << 1)
 #define NGX_GATEWAY_INTENT_GUILD_PRESENCES  (1 << 8)
 #define NGX_GATEWAY_INTENT_GUILD_MESSAGES   (1 << 9)
+#define NGX_GATEWAY_INTENT_GUILD_MESSAGE_TYPING  (1 << 11)
 #define NGX_GATEWAY_INTENT_MESSAGE_CONTENT  (1 << 15)
 
 /* 1.15: above this many members GUILD_CREATE lists only a few */
@@ -141,6 +143,7 @@ extern ngx_module_t  ngx_gateway_module;
 #include "ngx_gateway_encode.h"
 #include "ngx_gateway_ipc.h"
 #include "ngx_gateway_fanout.h"
+#include "ngx_gateway_presence.h"
 #include "ngx_gateway_proto.h"
 #include "ngx_gateway_http.h"
 
@@ -159,6 +162,12 @@ ngx_int_t ngx_gateway_admin_handler(ngx_http_request_t *r);
 
 /* ngx_gateway_rest.c */
 ngx_int_t ngx_gateway_rest_handler(ngx_http_request_t *r);
+
+/* ngx_gateway_rest_channels.c */
+ngx_int_t ngx_gateway_rest_message_create(ngx_http_request_t *r,
+    ngx_str_t *channel_id, ngx_str_t *body);
+ngx_int_t ngx_gateway_rest_typing(ngx_http_request_t *r,
+    ngx_str_t *channel_id);
 
 
 #endif /* _NGX_GATEWAY_H_INCLUDED_ */

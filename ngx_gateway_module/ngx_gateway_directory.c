@@ -14,8 +14,8 @@ static ngx_rbtree_node_t *ngx_gateway_tree_lookup(ngx_rbtree_t *tree,
     uint64_t key);
 static ngx_rbtree_node_t *ngx_gateway_pair_lookup(ngx_rbtree_t *tree,
     uint64_t key, uint64_t pair);
-static ngx_rbtree_node_t *ngx_gateway_pair_first(ngx_rbtree_t *tree,
-    uint64_t key);
+static ngx_rbtree_node_t *ngx_gateway_pair_after(ngx_rbtree_t *tree,
+    uint64_t key, uint64_t after);
 static ngx_int_t ngx_gateway_channels_build_locked(ngx_gateway_zone_t *zone,
     ngx_gateway_guild_t *guild, ngx_gateway_guild_spec_t *spec,
     ngx_gateway_channel_t ***channels);
@@ -84,10 +84,13 @@ ngx_gateway_pair_lookup(ngx_rbtree_t *tree, uint64_t key, uint64_t pair)
 }
 
 
-/* the leftmost node with this key: in-order walks then see all of them */
+/*
+ * The leftmost node with this key whose pair is above "after" (ids start
+ * at 1, so after = 0 finds the first): in-order walks then see the rest.
+ */
 
 static ngx_rbtree_node_t *
-ngx_gateway_pair_first(ngx_rbtree_t *tree, uint64_t key)
+ngx_gateway_pair_after(ngx_rbtree_t *tree, uint64_t key, uint64_t after)
 {
     ngx_rbtree_node_t  *node, *sentinel, *found;
 
@@ -101,6 +104,9 @@ ngx_gateway_pair_first(ngx_rbtree_t *tree, uint64_t key)
             node = node->left;
 
         } else if (key > node->key) {
+            node = node->right;
+
+        } else if (ngx_gateway_member_pair(node) <= after) {
             node = node->right;
 
         } else {
@@ -605,7 +611,18 @@ ngx_gateway_guild_members_first_locked(ngx_gateway_zone_t *zone,
     uint64_t guild_id)
 {
     return (ngx_gateway_member_t *)
-               ngx_gateway_pair_first(&zone->sh->members, guild_id);
+               ngx_gateway_pair_after(&zone->sh->members, guild_id, 0);
+}
+
+
+/* the guild's members with ids above user_id, in order of their ids */
+
+ngx_gateway_member_t *
+ngx_gateway_guild_members_after_locked(ngx_gateway_zone_t *zone,
+    uint64_t guild_id, uint64_t user_id)
+{
+    return (ngx_gateway_member_t *)
+               ngx_gateway_pair_after(&zone->sh->members, guild_id, user_id);
 }
 
 
@@ -631,7 +648,7 @@ ngx_gateway_user_guilds_first_locked(ngx_gateway_zone_t *zone,
 {
     ngx_rbtree_node_t  *node;
 
-    node = ngx_gateway_pair_first(&zone->sh->memberships, user_id);
+    node = ngx_gateway_pair_after(&zone->sh->memberships, user_id, 0);
 
     return node ? ngx_gateway_member_of_user_node(node) : NULL;
 }

@@ -182,6 +182,8 @@ void ngx_gateway_member_remove_locked(ngx_gateway_zone_t *zone,
 
 ngx_gateway_member_t *ngx_gateway_guild_members_first_locked(
     ngx_gateway_zone_t *zone, uint64_t guild_id);
+ngx_gateway_member_t *ngx_gateway_guild_members_after_locked(
+    ngx_gateway_zone_t *zone, uint64_t guild_id, uint64_t user_id);
 ngx_gateway_member_t *ngx_gateway_guild_members_next_locked(
     ngx_gateway_zone_t *zone, ngx_gateway_member_t *member);
 ngx_gateway_member_t *ngx_gateway_user_guilds_first_locked(

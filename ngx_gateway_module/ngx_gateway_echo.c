@@ -30,6 +30,7 @@ const ngx_ws_handler_t  ngx_gateway_echo = {
     NULL,                                  /* timer */
     NULL,                                  /* shutdown */
     NULL,                                  /* closed */
+    NULL,                                  /* drained */
     0,                                     /* too_big_code */
     0                                      /* ctx_size */
 };

@@ -146,11 +146,59 @@ ngx_gateway_event_done_locked(ngx_gateway_zone_t *zone,
 
 
 /*
- * Every session of the user that should see the event: its intents, and
- * its shard of the guild (1.11: events without a guild go to shard 0).
- * A session whose ring cannot take the event is ended rather than left
- * with a gap (invariant 1).
+ * One session, if it should see the event: its intents, its shard of the
+ * guild (1.11: events without a guild go to shard 0), its subscriptions
+ * in a large guild (1.15).  A session whose ring cannot take the event is
+ * ended rather than left with a gap (invariant 1).
  */
+
+void
+ngx_gateway_publish_session_locked(ngx_gateway_zone_t *zone,
+    ngx_gateway_session_t *s, ngx_gateway_publish_t *pub)
+{
+    ngx_uint_t           i;
+    ngx_gateway_blob_t  *blob;
+
+    if (pub->intent && !(s->intents & pub->intent)) {
+        return;
+    }
+
+    if ((pub->guild_id >> 22) % s->num_shards != s->shard_id) {
+        return;
+    }
+
+    if (pub->presence_of && pub->guild_members > s->large_threshold
+        && !ngx_gateway_presence_subscribed_locked(zone, s, pub->guild_id,
+                                                   pub->presence_of))
+    {
+        return;
+    }
+
+    blob = pub->blob;
+
+    if (pub->redacted && !(s->intents & NGX_GATEWAY_INTENT_MESSAGE_CONTENT)) {
+        blob = pub->redacted;
+
+        for (i = 0; i < pub->content_users_n; i++) {
+            if (pub->content_users[i] == s->user->node.key) {
+                blob = pub->blob;
+                break;
+            }
+        }
+    }
+
+    if (ngx_gateway_session_dispatch_locked(zone, s, blob) != NGX_OK) {
+        ngx_gateway_session_kill_locked(zone, s,
+                                        NGX_GATEWAY_CLOSE_UNKNOWN_ERROR);
+    }
+
+    ngx_gateway_doorbells_add_locked(pub->doorbells ? pub->doorbells
+                                                    : &zone->pending, s);
+    pub->delivered++;
+}
+
+
+/* every session of the user that should see the event */
 
 void
 ngx_gateway_publish_user_locked(ngx_gateway_zone_t *zone,
@@ -170,23 +218,7 @@ ngx_gateway_publish_user_locked(ngx_gateway_zone_t *zone,
         next = ngx_queue_next(q);
         s = ngx_queue_data(q, ngx_gateway_session_t, user_link);
 
-        if (pub->intent && !(s->intents & pub->intent)) {
-            continue;
-        }
-
-        if ((pub->guild_id >> 22) % s->num_shards != s->shard_id) {
-            continue;
-        }
-
-        if (ngx_gateway_session_dispatch_locked(zone, s, pub->blob)
-            != NGX_OK)
-        {
-            ngx_gateway_session_kill_locked(zone, s,
-                                            NGX_GATEWAY_CLOSE_UNKNOWN_ERROR);
-        }
-
-        ngx_gateway_doorbells_add_locked(pub->doorbells, s);
-        pub->delivered++;
+        ngx_gateway_publish_session_locked(zone, s, pub);
     }
 }
 

@@ -282,7 +282,7 @@ ngx_gateway_identify_locked(ngx_ws_conn_t *ws, ngx_gateway_zone_t *zone,
 {
     char                        *text;
     ngx_str_t                    a;
-    ngx_uint_t                   guilds;
+    ngx_uint_t                   guilds, changed;
     ngx_gateway_user_t          *user;
     ngx_gateway_conn_t          *ctx;
     ngx_gateway_ready_t          ready;
@@ -346,6 +346,7 @@ ngx_gateway_identify_locked(ngx_ws_conn_t *ws, ngx_gateway_zone_t *zone,
     ngx_gateway_session_attach_locked(zone, s, gmcf->slot, gmcf->generation,
                                       ws->connection);
 
+    changed = (user->status != id->status);
     user->status = (uint8_t) id->status;
 
     if (id->activities && json_array_size(id->activities)) {
@@ -356,7 +357,14 @@ ngx_gateway_identify_locked(ngx_ws_conn_t *ws, ngx_gateway_zone_t *zone,
             a.len = ngx_strlen(text);
             (void) ngx_gateway_user_set_activities_locked(zone, user, &a);
             free(text);
+            changed = 1;
         }
+    }
+
+    /* coming online (or changing status) shows in the user's guilds */
+
+    if (changed) {
+        ngx_gateway_presence_publish_locked(zone, user);
     }
 
     ready.session = s;

@@ -301,6 +301,20 @@ ngx_gateway_doorbells_ring(ngx_gateway_doorbells_t *d)
 }
 
 
+/* the owners collected in zone->pending, rung by ngx_gateway_unlock() */
+
+void
+ngx_gateway_ring_pending(ngx_gateway_zone_t *zone)
+{
+    ngx_gateway_doorbells_t  d;
+
+    d = zone->pending;
+    ngx_memzero(&zone->pending, sizeof(ngx_gateway_doorbells_t));
+
+    ngx_gateway_doorbells_ring(&d);
+}
+
+
 /*
  * The name is read without the lock: it changes only when a worker starts,
  * and a doorbell sent to a worker that just went is lost harmlessly.

@@ -30,13 +30,6 @@
 #define NGX_GATEWAY_SWEEP_MAX           4096
 
 
-/* the owners to ring once the zone is unlocked */
-typedef struct {
-    uint64_t                   bits[NGX_MAX_PROCESSES / 64];
-    ngx_uint_t                 any;
-} ngx_gateway_doorbells_t;
-
-
 ngx_int_t ngx_gateway_ipc_init_process(ngx_cycle_t *cycle);
 void ngx_gateway_ipc_exit_process(ngx_cycle_t *cycle);
 void ngx_gateway_doorbells_add_locked(ngx_gateway_doorbells_t *d,

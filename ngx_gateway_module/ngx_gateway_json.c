@@ -211,6 +211,15 @@ ngx_gateway_json_bool(ngx_gateway_json_t *j, ngx_uint_t b)
 void
 ngx_gateway_json_time(ngx_gateway_json_t *j, time_t sec)
 {
+    ngx_gateway_json_time_ms(j, (uint64_t) sec * 1000);
+}
+
+
+/* ISO 8601 as Discord writes it: "2024-01-01T00:00:00.123000+00:00" */
+
+void
+ngx_gateway_json_time_ms(ngx_gateway_json_t *j, uint64_t ms)
+{
     u_char    *p;
     ngx_tm_t   tm;
 
@@ -220,11 +229,12 @@ ngx_gateway_json_time(ngx_gateway_json_t *j, time_t sec)
         return;
     }
 
-    ngx_gmtime(sec, &tm);
+    ngx_gmtime((time_t) (ms / 1000), &tm);
 
-    j->pos = ngx_sprintf(p, "\"%4d-%02d-%02dT%02d:%02d:%02d.000000+00:00\"",
+    j->pos = ngx_sprintf(p, "\"%4d-%02d-%02dT%02d:%02d:%02d.%03ui000+00:00\"",
                          tm.ngx_tm_year, tm.ngx_tm_mon, tm.ngx_tm_mday,
-                         tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec);
+                         tm.ngx_tm_hour, tm.ngx_tm_min, tm.ngx_tm_sec,
+                         (ngx_uint_t) (ms % 1000));
 }
 
 

@@ -54,6 +54,7 @@ void ngx_gateway_json_id(ngx_gateway_json_t *j, uint64_t id);
 void ngx_gateway_json_uint(ngx_gateway_json_t *j, uint64_t v);
 void ngx_gateway_json_bool(ngx_gateway_json_t *j, ngx_uint_t b);
 void ngx_gateway_json_time(ngx_gateway_json_t *j, time_t sec);
+void ngx_gateway_json_time_ms(ngx_gateway_json_t *j, uint64_t ms);
 
 json_t *ngx_gateway_json_parse(u_char *data, size_t len, u_char *err,
     size_t err_size);

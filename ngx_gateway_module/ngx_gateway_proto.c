@@ -52,6 +52,7 @@ const ngx_ws_handler_t  ngx_gateway_protocol = {
     ngx_gateway_timer,                     /* timer */
     ngx_gateway_shutdown,                  /* shutdown */
     ngx_gateway_closed,                    /* closed */
+    ngx_gateway_drained,                   /* drained */
     NGX_GATEWAY_CLOSE_DECODE_ERROR,        /* too_big_code */
     sizeof(ngx_gateway_conn_t)             /* ctx_size */
 };
@@ -87,7 +88,8 @@ static ngx_gateway_op_t  ngx_gateway_ops[NGX_GATEWAY_OP_MAX + 1] = {
     { "Reconnect", 0, NULL },
 
     /* 8: Request Guild Members */
-    { "Request Guild Members", 0, NULL },
+    { "Request Guild Members", NGX_GATEWAY_PHASE_READY,
+      ngx_gateway_op_request_members },
 
     /* 9, 10, 11: Invalid Session, Hello, Heartbeat ACK: server only */
     { "Invalid Session", 0, NULL },
@@ -429,7 +431,10 @@ ngx_gateway_op_heartbeat(ngx_ws_conn_t *ws, json_t *d)
 }
 
 
-/* 1.3 op 3: the user's status and activities (its presence) */
+/*
+ * 1.3 op 3: the user's status and activities (its presence), shown in its
+ * guilds as PRESENCE_UPDATE (1.16)
+ */
 
 static ngx_int_t
 ngx_gateway_op_presence(ngx_ws_conn_t *ws, json_t *d)
@@ -475,6 +480,10 @@ ngx_gateway_op_presence(ngx_ws_conn_t *ws, json_t *d)
 
     rc = ngx_gateway_user_set_activities_locked(zone, ctx->session->user,
                                                 &a);
+
+    if (rc == NGX_OK) {
+        ngx_gateway_presence_publish_locked(zone, ctx->session->user);
+    }
 
     ngx_gateway_unlock(zone);
 
@@ -724,6 +733,8 @@ ngx_gateway_closed(ngx_ws_conn_t *ws)
         ctx->resume_url = NULL;
     }
 
+    ngx_gateway_members_free(ws);
+
     if (s == NULL) {
         return;
     }
@@ -739,14 +750,6 @@ ngx_gateway_closed(ngx_ws_conn_t *ws)
         if (ws->peer_close_code == NGX_WS_CLOSE_NORMAL
             || ws->peer_close_code == NGX_WS_CLOSE_GOING_AWAY)
         {
-            if (s->user && ngx_queue_next(&s->user->sessions)
-                           == &s->user_link
-                && ngx_queue_prev(&s->user->sessions) == &s->user_link)
-            {
-                /* the user's last session: the user is offline now */
-                s->user->status = ngx_gateway_offline;
-            }
-
             ngx_gateway_session_delete_locked(zone, s);
 
         } else {

@@ -35,6 +35,7 @@ struct ngx_gateway_conn_s {
     ngx_msec_t                 heartbeat_at;   /* the last heartbeat */
     ngx_msec_t                 window_start;   /* of the rate limit */
     u_char                    *resume_url;     /* until READY is sent */
+    ngx_gateway_chunking_t    *chunking;       /* op 8 answers under way */
     uint16_t                   resume_url_len;
     uint16_t                   payloads;       /* in this rate window */
     uint16_t                   reject;         /* close after Hello */
@@ -62,6 +63,11 @@ ngx_int_t ngx_gateway_presence_parse(json_t *p, ngx_uint_t *status,
 
 /* ngx_gateway_identify.c */
 ngx_int_t ngx_gateway_op_identify(ngx_ws_conn_t *ws, json_t *d);
+
+/* ngx_gateway_members.c */
+ngx_int_t ngx_gateway_op_request_members(ngx_ws_conn_t *ws, json_t *d);
+void ngx_gateway_drained(ngx_ws_conn_t *ws);
+void ngx_gateway_members_free(ngx_ws_conn_t *ws);
 
 
 #endif /* _NGX_GATEWAY_PROTO_H_INCLUDED_ */

@@ -12,7 +12,8 @@
 
 /*
  * The Discord REST subset (shared/CONTRACT.md, docs/API.md): gateway
- * discovery, the token's user, a guild.  Paths are /api/v10/... (v9 is
+ * discovery, the token's user, a guild, and posting to a channel
+ * (ngx_gateway_rest_channels.c).  Paths are /api/v10/... (v9 is
  * accepted as well); errors use Discord's shape.
  */
 
@@ -23,8 +24,11 @@
 #define NGX_GATEWAY_SESSION_START_TOTAL  1000
 
 
+static void ngx_gateway_rest_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_gateway_rest_dispatch(ngx_http_request_t *r,
+    ngx_str_t *body);
 static ngx_int_t ngx_gateway_rest_route(ngx_http_request_t *r,
-    ngx_gateway_path_t *path);
+    ngx_gateway_path_t *path, ngx_str_t *body);
 static ngx_int_t ngx_gateway_rest_gateway(ngx_http_request_t *r,
     ngx_uint_t bot);
 static ngx_int_t ngx_gateway_rest_me(ngx_http_request_t *r);
@@ -36,13 +40,58 @@ static ngx_int_t ngx_gateway_rest_unauthorized(ngx_http_request_t *r);
 ngx_int_t
 ngx_gateway_rest_handler(ngx_http_request_t *r)
 {
-    ngx_int_t            rc;
-    ngx_gateway_path_t   path;
+    ngx_int_t  rc;
+    ngx_str_t  body;
+
+    if (r->method == NGX_HTTP_POST) {
+        rc = ngx_http_read_client_request_body(r,
+                                               ngx_gateway_rest_body_handler);
+
+        if (rc == NGX_HTTP_REQUEST_ENTITY_TOO_LARGE) {
+            r->keepalive = 0;
+
+            return ngx_gateway_http_error(r,
+                                          NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                          NGX_GATEWAY_ERR_TOO_LARGE,
+                                          "Request entity too large");
+        }
+
+        if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+            return rc;
+        }
+
+        return NGX_DONE;
+    }
 
     rc = ngx_http_discard_request_body(r);
     if (rc != NGX_OK) {
         return rc;
     }
+
+    ngx_str_null(&body);
+
+    return ngx_gateway_rest_dispatch(r, &body);
+}
+
+
+static void
+ngx_gateway_rest_body_handler(ngx_http_request_t *r)
+{
+    ngx_str_t  body;
+
+    if (ngx_gateway_http_body(r, &body) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_finalize_request(r, ngx_gateway_rest_dispatch(r, &body));
+}
+
+
+static ngx_int_t
+ngx_gateway_rest_dispatch(ngx_http_request_t *r, ngx_str_t *body)
+{
+    ngx_gateway_path_t   path;
 
     if (ngx_gateway_http_path(r, "/api/", &path) != NGX_OK
         || path.n < 2
@@ -54,12 +103,13 @@ ngx_gateway_rest_handler(ngx_http_request_t *r)
                                       "404: Not Found");
     }
 
-    return ngx_gateway_rest_route(r, &path);
+    return ngx_gateway_rest_route(r, &path, body);
 }
 
 
 static ngx_int_t
-ngx_gateway_rest_route(ngx_http_request_t *r, ngx_gateway_path_t *path)
+ngx_gateway_rest_route(ngx_http_request_t *r, ngx_gateway_path_t *path,
+    ngx_str_t *body)
 {
     ngx_str_t  *seg;
 
@@ -95,6 +145,25 @@ ngx_gateway_rest_route(ngx_http_request_t *r, ngx_gateway_path_t *path)
         }
 
         return ngx_gateway_rest_guild(r, &seg[2]);
+    }
+
+    if (path->n == 4 && ngx_gateway_http_is(&seg[1], "channels")) {
+
+        if (ngx_gateway_http_is(&seg[3], "messages")) {
+            if (r->method != NGX_HTTP_POST) {
+                goto not_allowed;
+            }
+
+            return ngx_gateway_rest_message_create(r, &seg[2], body);
+        }
+
+        if (ngx_gateway_http_is(&seg[3], "typing")) {
+            if (r->method != NGX_HTTP_POST) {
+                goto not_allowed;
+            }
+
+            return ngx_gateway_rest_typing(r, &seg[2]);
+        }
     }
 
 not_found:

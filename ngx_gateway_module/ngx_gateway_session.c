@@ -135,6 +135,7 @@ ngx_gateway_session_create_locked(ngx_gateway_zone_t *zone,
     s->owner = NGX_GATEWAY_NO_OWNER;
     s->state = ngx_gateway_session_detached;
 
+    ngx_queue_init(&s->presence_subs);
     ngx_queue_insert_tail(&user->sessions, &s->user_link);
     ngx_rbtree_insert(&zone->sh->sessions, &s->node);
 
@@ -242,8 +243,16 @@ ngx_gateway_session_delete_locked(ngx_gateway_zone_t *zone,
         sh->sessions_detached--;
     }
 
+    ngx_gateway_presence_unsubscribe_locked(zone, s);
+
     if (s->user) {
         ngx_queue_remove(&s->user_link);
+
+        /* the user's last session: its presence goes offline (1.16) */
+
+        if (ngx_queue_empty(&s->user->sessions)) {
+            ngx_gateway_presence_offline_locked(zone, s->user);
+        }
     }
 
     if (s->ring) {
@@ -261,19 +270,29 @@ ngx_gateway_session_delete_locked(ngx_gateway_zone_t *zone,
 
 /*
  * The session must end (its user was deleted): its owner closes the
- * socket with "code" and deletes it; a detached one goes at once.
+ * socket with "code" and deletes it; a detached one goes at the next
+ * sweep.
  */
 
 void
 ngx_gateway_session_kill_locked(ngx_gateway_zone_t *zone,
     ngx_gateway_session_t *s, ngx_uint_t code)
 {
+    s->kill_code = (uint16_t) code;
+
     if (s->state == ngx_gateway_session_detached) {
-        ngx_gateway_session_delete_locked(zone, s);
+
+        /*
+         * Deleted by the next sweep rather than now: the caller may be
+         * walking a list this session is in.  It cannot be resumed
+         * meanwhile (kill_code is set).
+         */
+
+        ngx_queue_remove(&s->link);
+        ngx_queue_insert_head(&zone->sh->detached, &s->link);
+        s->detached_at = 0;
         return;
     }
-
-    s->kill_code = (uint16_t) code;
 
     ngx_gateway_session_mark_dirty_locked(zone, s);
 }

@@ -63,6 +63,7 @@ struct ngx_gateway_session_s {
     ngx_queue_t                user_link;     /* in user->sessions */
     ngx_queue_t                link;          /* detached or dirty queue */
     ngx_gateway_ring_t        *ring;
+    ngx_queue_t                presence_subs; /* its subscriptions */
     uint64_t                   seq;           /* the last dispatched */
     uint64_t                   replay_from;   /* the first the ring holds */
     uint64_t                   conn_number;   /* the owner's connection */
@@ -75,6 +76,7 @@ struct ngx_gateway_session_s {
     uint16_t                   num_shards;
     uint16_t                   large_threshold;
     uint16_t                   kill_code;     /* close the owner's socket */
+    uint16_t                   presence_subs_n;
     uint8_t                    state;
     uint8_t                    dirty;         /* in the owner's queue */
     uint8_t                    status;        /* presence */

@@ -10,11 +10,9 @@
 #include "ngx_gateway.h"
 
 
-/* Discord's epoch, 2015-01-01T00:00:00Z, in milliseconds */
-#define NGX_GATEWAY_EPOCH_MS  1420070400000ULL
-
-
 static ngx_int_t ngx_gateway_zone_init(ngx_shm_zone_t *shm_zone, void *data);
+static ngx_int_t ngx_gateway_zone_check(ngx_shm_zone_t *shm_zone,
+    ngx_gateway_zone_t *zone);
 static void ngx_gateway_pair_insert(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
 
@@ -129,14 +127,16 @@ ngx_gateway_zone_init(ngx_shm_zone_t *shm_zone, void *data)
     if (ozone) {
         zone->sh = ozone->sh;
         zone->shpool = ozone->shpool;
-        return NGX_OK;
+
+        return ngx_gateway_zone_check(shm_zone, zone);
     }
 
     zone->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
 
     if (shm_zone->shm.exists) {
         zone->sh = zone->shpool->data;
-        return NGX_OK;
+
+        return ngx_gateway_zone_check(shm_zone, zone);
     }
 
     sh = ngx_slab_calloc(zone->shpool, sizeof(ngx_gateway_sh_t));
@@ -146,6 +146,8 @@ ngx_gateway_zone_init(ngx_shm_zone_t *shm_zone, void *data)
 
     zone->sh = sh;
     zone->shpool->data = sh;
+
+    sh->layout = NGX_GATEWAY_ZONE_LAYOUT;
 
     ngx_rbtree_init(&sh->users, &sh->users_sentinel, ngx_rbtree_insert_value);
     ngx_rbtree_init(&sh->guilds, &sh->guilds_sentinel,
@@ -158,6 +160,8 @@ ngx_gateway_zone_init(ngx_shm_zone_t *shm_zone, void *data)
                     ngx_gateway_pair_insert);
     ngx_rbtree_init(&sh->sessions, &sh->sessions_sentinel,
                     ngx_gateway_session_insert);
+    ngx_rbtree_init(&sh->presence_subs, &sh->presence_subs_sentinel,
+                    ngx_rbtree_insert_value);
     ngx_queue_init(&sh->detached);
 
     for (i = 0; i < NGX_MAX_PROCESSES; i++) {
@@ -177,6 +181,28 @@ ngx_gateway_zone_init(ngx_shm_zone_t *shm_zone, void *data)
     zone->shpool->log_nomem = 0;
 
     return NGX_OK;
+}
+
+
+/*
+ * A reload that loads a rebuilt module keeps the zone: its records must
+ * be laid out as this build expects, or the reload fails with a clear
+ * message (the running workers carry on).
+ */
+
+static ngx_int_t
+ngx_gateway_zone_check(ngx_shm_zone_t *shm_zone, ngx_gateway_zone_t *zone)
+{
+    if (zone->sh->layout == NGX_GATEWAY_ZONE_LAYOUT) {
+        return NGX_OK;
+    }
+
+    ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                  "gateway zone \"%V\" was laid out by another version of "
+                  "ngx_gateway_module: rename the zone or restart nginx "
+                  "(its sessions re-identify)", &shm_zone->shm.name);
+
+    return NGX_ERROR;
 }
 
 

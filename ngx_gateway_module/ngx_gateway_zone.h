@@ -23,6 +23,36 @@
 
 #define NGX_GATEWAY_DOORBELL_NAME  48
 
+/*
+ * The zone outlives a reload, which may load a newer module: a zone laid
+ * out by another version is refused instead of misread.  Bump this with
+ * any change to the records below or in the other headers.
+ */
+#define NGX_GATEWAY_ZONE_LAYOUT    0x67770004
+
+/* Discord's epoch, 2015-01-01T00:00:00Z, in milliseconds: snowflakes
+ * carry the milliseconds since then in their top 42 bits */
+#define NGX_GATEWAY_EPOCH_MS       1420070400000ULL
+
+#define ngx_gateway_snowflake_ms(id)  (((id) >> 22) + NGX_GATEWAY_EPOCH_MS)
+
+/* remembered "all members" requests of op 8, for their rate limit */
+#define NGX_GATEWAY_MEMBER_REQUESTS  1024
+
+
+/* the owners to ring once the zone is unlocked */
+typedef struct {
+    uint64_t                   bits[NGX_MAX_PROCESSES / 64];
+    ngx_uint_t                 any;
+} ngx_gateway_doorbells_t;
+
+
+typedef struct {
+    uint64_t                   guild_id;
+    uint64_t                   user_id;
+    ngx_msec_t                 at;
+} ngx_gateway_member_request_t;
+
 
 typedef struct {
     ngx_pid_t                  pid;          /* 0: slot unused */
@@ -35,6 +65,7 @@ typedef struct {
 
 
 struct ngx_gateway_sh_s {
+    uint64_t                   layout;           /* first, see above */
     ngx_rbtree_t               users;
     ngx_rbtree_node_t          users_sentinel;
     ngx_rbtree_t               guilds;
@@ -47,6 +78,12 @@ struct ngx_gateway_sh_s {
     ngx_rbtree_node_t          memberships_sentinel;
     ngx_rbtree_t               sessions;
     ngx_rbtree_node_t          sessions_sentinel;
+
+    /* who asked for whose presence in large guilds (op 8 "presences") */
+    ngx_rbtree_t               presence_subs;
+    ngx_rbtree_node_t          presence_subs_sentinel;
+
+    ngx_gateway_member_request_t  member_requests[NGX_GATEWAY_MEMBER_REQUESTS];
 
     /* detached sessions, oldest first: the resume window runs out here */
     ngx_queue_t                detached;
@@ -64,15 +101,29 @@ struct ngx_gateway_sh_s {
 };
 
 
+/* per process: the zone, and the owners that events under the lock made */
 struct ngx_gateway_zone_s {
     ngx_gateway_sh_t          *sh;
     ngx_slab_pool_t           *shpool;
     ngx_str_t                  name;
+    ngx_gateway_doorbells_t    pending;
 };
 
 
+/*
+ * Code that publishes deep inside other work (a presence going offline as
+ * a session is deleted) adds owners to zone->pending; they are rung as the
+ * lock is released, never under it.
+ */
 #define ngx_gateway_lock(zone)    ngx_shmtx_lock(&(zone)->shpool->mutex)
-#define ngx_gateway_unlock(zone)  ngx_shmtx_unlock(&(zone)->shpool->mutex)
+
+#define ngx_gateway_unlock(zone)                                              \
+    do {                                                                      \
+        ngx_shmtx_unlock(&(zone)->shpool->mutex);                             \
+        if ((zone)->pending.any) {                                            \
+            ngx_gateway_ring_pending(zone);                                   \
+        }                                                                     \
+    } while (0)
 
 #define ngx_gateway_zone_get(gmcf)                                            \
     ((ngx_gateway_zone_t *)                                                   \
@@ -84,6 +135,7 @@ void *ngx_gateway_alloc_locked(ngx_gateway_zone_t *zone, size_t size);
 void ngx_gateway_free_locked(ngx_gateway_zone_t *zone, void *p);
 u_char *ngx_gateway_strdup_locked(ngx_gateway_zone_t *zone, u_char *s,
     size_t len);
+void ngx_gateway_ring_pending(ngx_gateway_zone_t *zone);
 uint64_t ngx_gateway_snowflake_locked(ngx_gateway_zone_t *zone,
     ngx_uint_t node);
 

@@ -87,6 +87,11 @@ struct ngx_ws_handler_s {
      * say why.  Called once. */
     void                   (*closed)(ngx_ws_conn_t *ws);
 
+    /* the output asked for with ngx_ws_want_drained() has all been
+     * written: produce more (long replies are made piece by piece so that
+     * they never sit whole in memory) */
+    void                   (*drained)(ngx_ws_conn_t *ws);
+
     /* close code for messages over the size limit: 1009, or the protocol's */
     ngx_uint_t               too_big_code;
 
@@ -167,6 +172,7 @@ struct ngx_ws_conn_s {
     unsigned                 in_handler:1;
     unsigned                 taken_over:1;
     unsigned                 closed_called:1;
+    unsigned                 drain_wanted:1;
 };
 
 
@@ -238,6 +244,7 @@ void ngx_ws_close(ngx_ws_conn_t *ws, ngx_uint_t code, const char *reason);
 void ngx_ws_abort(ngx_ws_conn_t *ws, const char *why);
 void ngx_ws_set_deadline(ngx_ws_conn_t *ws, ngx_msec_t after);
 void ngx_ws_post(ngx_ws_conn_t *ws);
+void ngx_ws_want_drained(ngx_ws_conn_t *ws);
 
 
 #endif /* _NGX_WS_H_INCLUDED_ */

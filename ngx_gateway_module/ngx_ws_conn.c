@@ -24,6 +24,9 @@
 /* reads per event before yielding to other connections */
 #define NGX_WS_READ_ROUNDS        16
 
+/* rounds of drained() output per event before yielding */
+#define NGX_WS_DRAINED_ROUNDS     4
+
 /* iovecs per writev(); nginx's own preallocation */
 #define NGX_WS_FLUSH_BUFS         NGX_IOVS_PREALLOCATE
 
@@ -1075,6 +1078,26 @@ ngx_ws_set_deadline(ngx_ws_conn_t *ws, ngx_msec_t after)
 }
 
 
+/*
+ * The protocol's drained() is called once the output queue has been
+ * written out (right away if it is empty).
+ */
+
+void
+ngx_ws_want_drained(ngx_ws_conn_t *ws)
+{
+    if (ws->conf->handler->drained == NULL) {
+        return;
+    }
+
+    ws->drain_wanted = 1;
+
+    if (!ws->in_handler) {
+        ngx_ws_post(ws);
+    }
+}
+
+
 /* have the connection flushed (or freed) once the current event is done */
 
 void
@@ -1331,17 +1354,37 @@ ngx_ws_arm_timer(ngx_ws_conn_t *ws)
 static void
 ngx_ws_finalize(ngx_ws_conn_t *ws)
 {
-    ngx_int_t  rc;
+    ngx_int_t   rc;
+    ngx_uint_t  n;
 
-    if (!ws->destroy) {
+    for (n = 0; !ws->destroy; n++) {
         rc = ngx_ws_flush(ws);
 
         if (rc == NGX_ERROR) {
             ws->destroy = 1;
-
-        } else if (rc == NGX_OK && ws->state == ngx_ws_state_closing) {
-            ngx_ws_linger(ws);
+            break;
         }
+
+        if (rc == NGX_OK && ws->state == ngx_ws_state_closing) {
+            ngx_ws_linger(ws);
+            break;
+        }
+
+        if (!(rc == NGX_OK && ws->drain_wanted
+              && ws->state == ngx_ws_state_open))
+        {
+            break;
+        }
+
+        /* the socket takes all: more output, a few rounds per event */
+
+        if (n == NGX_WS_DRAINED_ROUNDS) {
+            ngx_ws_post(ws);
+            break;
+        }
+
+        ws->drain_wanted = 0;
+        ws->conf->handler->drained(ws);
     }
 
     if (ws->destroy) {
