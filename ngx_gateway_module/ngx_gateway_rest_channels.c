@@ -55,8 +55,23 @@ typedef struct {
 } ngx_gateway_message_t;
 
 
+/* a refused request, answered once everything is released */
+typedef struct {
+    ngx_uint_t                 status;
+    ngx_uint_t                 code;
+    u_char                     message[192];
+    u_char                     detail[128];
+} ngx_gateway_rest_error_t;
+
+
 static ngx_int_t ngx_gateway_message_parse(ngx_http_request_t *r,
-    ngx_str_t *body, json_t **root, ngx_gateway_message_t *msg);
+    ngx_str_t *body, json_t **root, ngx_gateway_message_t *msg,
+    ngx_gateway_rest_error_t *e);
+static ngx_int_t ngx_gateway_rest_invalid(ngx_gateway_rest_error_t *e,
+    ngx_uint_t code, const char *fmt, ...);
+static ngx_int_t ngx_gateway_rest_internal(ngx_gateway_rest_error_t *e);
+static ngx_int_t ngx_gateway_rest_error_send(ngx_http_request_t *r,
+    ngx_gateway_rest_error_t *e);
 static void ngx_gateway_message_mentions(ngx_gateway_message_t *msg);
 static ngx_int_t ngx_gateway_channel_access_locked(ngx_gateway_zone_t *zone,
     uint64_t channel_id, uint64_t user_id, ngx_gateway_channel_t **ch,
@@ -65,8 +80,6 @@ static ngx_int_t ngx_gateway_channel_error(ngx_http_request_t *r,
     ngx_int_t status);
 static void ngx_gateway_encode_message(ngx_gateway_json_t *j,
     ngx_gateway_message_t *msg, ngx_uint_t dispatch, ngx_uint_t redacted);
-static ngx_int_t ngx_gateway_channel_id(ngx_http_request_t *r, ngx_str_t *id,
-    uint64_t *channel_id);
 
 
 /* POST /channels/{id}/messages */
@@ -81,8 +94,9 @@ ngx_gateway_rest_message_create(ngx_http_request_t *r, ngx_str_t *cid,
     ngx_uint_t              i;
     ngx_gateway_json_t      full, redacted, reply;
     ngx_gateway_zone_t     *zone;
-    ngx_gateway_message_t   msg;
-    ngx_gateway_publish_t   pub;
+    ngx_gateway_message_t     msg;
+    ngx_gateway_publish_t     pub;
+    ngx_gateway_rest_error_t  e;
 
     if (ngx_gateway_http_user(r, &user_id) != NGX_OK) {
         return ngx_gateway_http_error(r, NGX_HTTP_UNAUTHORIZED,
@@ -90,16 +104,21 @@ ngx_gateway_rest_message_create(ngx_http_request_t *r, ngx_str_t *cid,
                                       "401: Unauthorized");
     }
 
-    rc = ngx_gateway_channel_id(r, cid, &channel_id);
-    if (rc != NGX_OK) {
-        return rc;
+    if (ngx_gateway_parse_snowflake(cid->data, cid->len, &channel_id)
+        != NGX_OK)
+    {
+        return ngx_gateway_channel_error(r, NGX_HTTP_NOT_FOUND);
     }
 
     ngx_memzero(&msg, sizeof(ngx_gateway_message_t));
+    root = NULL;
 
-    rc = ngx_gateway_message_parse(r, body, &root, &msg);
-    if (rc != NGX_OK) {
-        return rc;
+    if (ngx_gateway_message_parse(r, body, &root, &msg, &e) != NGX_OK) {
+        if (root) {
+            json_decref(root);
+        }
+
+        return ngx_gateway_rest_error_send(r, &e);
     }
 
     if (ngx_gateway_json_init(&full, 1024 + msg.content.len * 2
@@ -214,18 +233,18 @@ ngx_gateway_rest_message_create(ngx_http_request_t *r, ngx_str_t *cid,
 
 static ngx_int_t
 ngx_gateway_message_parse(ngx_http_request_t *r, ngx_str_t *body,
-    json_t **root, ngx_gateway_message_t *msg)
+    json_t **root, ngx_gateway_message_t *msg, ngx_gateway_rest_error_t *e)
 {
-    u_char      err[128], *p, *last;
+    u_char     *p, *last;
     json_t     *v;
     ngx_uint_t  chars;
 
-    *root = ngx_gateway_json_parse(body->data, body->len, err, sizeof(err));
+    *root = ngx_gateway_json_parse(body->data, body->len, e->detail,
+                                   sizeof(e->detail));
 
     if (*root == NULL) {
-        return ngx_gateway_http_error(r, NGX_HTTP_BAD_REQUEST,
-                                      NGX_GATEWAY_ERR_INVALID_BODY,
-                                      "Invalid Form Body: %s", err);
+        return ngx_gateway_rest_invalid(e, NGX_GATEWAY_ERR_INVALID_BODY,
+                                        "Invalid Form Body: %s", e->detail);
     }
 
     v = json_object_get(*root, "content");
@@ -248,11 +267,9 @@ ngx_gateway_message_parse(ngx_http_request_t *r, ngx_str_t *body,
         }
 
         if (chars > NGX_GATEWAY_MESSAGE_MAX_CHARS) {
-            json_decref(*root);
-            return ngx_gateway_http_error(r, NGX_HTTP_BAD_REQUEST,
-                                          NGX_GATEWAY_ERR_INVALID_BODY,
-                                          "Invalid Form Body: content: Must "
-                                          "be 2000 or fewer in length.");
+            return ngx_gateway_rest_invalid(e, NGX_GATEWAY_ERR_INVALID_BODY,
+                                  "Invalid Form Body: content: Must "
+                                  "be 2000 or fewer in length.");
         }
     }
 
@@ -260,11 +277,9 @@ ngx_gateway_message_parse(ngx_http_request_t *r, ngx_str_t *body,
 
     if (v && !json_is_null(v)) {
         if (!json_is_boolean(v)) {
-            json_decref(*root);
-            return ngx_gateway_http_error(r, NGX_HTTP_BAD_REQUEST,
-                                          NGX_GATEWAY_ERR_INVALID_BODY,
-                                          "Invalid Form Body: tts: Must be "
-                                          "either true or false.");
+            return ngx_gateway_rest_invalid(e, NGX_GATEWAY_ERR_INVALID_BODY,
+                                  "Invalid Form Body: tts: Must be "
+                                  "either true or false.");
         }
 
         msg->tts = json_is_true(v);
@@ -277,18 +292,15 @@ ngx_gateway_message_parse(ngx_http_request_t *r, ngx_str_t *body,
                && json_string_length(v) <= NGX_GATEWAY_NONCE_MAX_LEN)
               || json_is_integer(v)))
         {
-            json_decref(*root);
-            return ngx_gateway_http_error(r, NGX_HTTP_BAD_REQUEST,
-                                          NGX_GATEWAY_ERR_INVALID_BODY,
-                                          "Invalid Form Body: nonce: Must "
-                                          "be an integer or a string of at "
-                                          "most 25 characters.");
+            return ngx_gateway_rest_invalid(e, NGX_GATEWAY_ERR_INVALID_BODY,
+                                  "Invalid Form Body: nonce: Must "
+                                  "be an integer or a string of at "
+                                  "most 25 characters.");
         }
 
         p = (u_char *) json_dumps(v, JSON_COMPACT|JSON_ENCODE_ANY);
         if (p == NULL) {
-            json_decref(*root);
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return ngx_gateway_rest_internal(e);
         }
 
         msg->nonce.len = ngx_strlen(p);
@@ -296,8 +308,7 @@ ngx_gateway_message_parse(ngx_http_request_t *r, ngx_str_t *body,
 
         if (msg->nonce.data == NULL) {
             free(p);
-            json_decref(*root);
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return ngx_gateway_rest_internal(e);
         }
 
         ngx_memcpy(msg->nonce.data, p, msg->nonce.len);
@@ -310,19 +321,16 @@ ngx_gateway_message_parse(ngx_http_request_t *r, ngx_str_t *body,
         if (!json_is_array(v)
             || json_array_size(v) > NGX_GATEWAY_MESSAGE_MAX_EMBEDS)
         {
-            json_decref(*root);
-            return ngx_gateway_http_error(r, NGX_HTTP_BAD_REQUEST,
-                                          NGX_GATEWAY_ERR_INVALID_BODY,
-                                          "Invalid Form Body: embeds: Must "
-                                          "be an array of at most 10 "
-                                          "embeds.");
+            return ngx_gateway_rest_invalid(e, NGX_GATEWAY_ERR_INVALID_BODY,
+                                  "Invalid Form Body: embeds: Must "
+                                  "be an array of at most 10 "
+                                  "embeds.");
         }
 
         if (json_array_size(v)) {
             p = (u_char *) json_dumps(v, JSON_COMPACT);
             if (p == NULL) {
-                json_decref(*root);
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+                return ngx_gateway_rest_internal(e);
             }
 
             msg->embeds.len = ngx_strlen(p);
@@ -330,8 +338,7 @@ ngx_gateway_message_parse(ngx_http_request_t *r, ngx_str_t *body,
 
             if (msg->embeds.data == NULL) {
                 free(p);
-                json_decref(*root);
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+                return ngx_gateway_rest_internal(e);
             }
 
             ngx_memcpy(msg->embeds.data, p, msg->embeds.len);
@@ -340,10 +347,8 @@ ngx_gateway_message_parse(ngx_http_request_t *r, ngx_str_t *body,
     }
 
     if (msg->content.len == 0 && msg->embeds.len == 0) {
-        json_decref(*root);
-        return ngx_gateway_http_error(r, NGX_HTTP_BAD_REQUEST,
-                                      NGX_GATEWAY_ERR_EMPTY_MESSAGE,
-                                      "Cannot send an empty message");
+        return ngx_gateway_rest_invalid(e, NGX_GATEWAY_ERR_EMPTY_MESSAGE,
+                                        "Cannot send an empty message");
     }
 
     ngx_gateway_message_mentions(msg);
@@ -352,12 +357,9 @@ ngx_gateway_message_parse(ngx_http_request_t *r, ngx_str_t *body,
 
 invalid_content:
 
-    json_decref(*root);
-
-    return ngx_gateway_http_error(r, NGX_HTTP_BAD_REQUEST,
-                                  NGX_GATEWAY_ERR_INVALID_BODY,
-                                  "Invalid Form Body: content: Must be a "
-                                  "string.");
+    return ngx_gateway_rest_invalid(e, NGX_GATEWAY_ERR_INVALID_BODY,
+                                    "Invalid Form Body: content: Must be a "
+                                    "string.");
 }
 
 
@@ -437,9 +439,10 @@ ngx_gateway_rest_typing(ngx_http_request_t *r, ngx_str_t *cid)
                                       "401: Unauthorized");
     }
 
-    rc = ngx_gateway_channel_id(r, cid, &channel_id);
-    if (rc != NGX_OK) {
-        return rc;
+    if (ngx_gateway_parse_snowflake(cid->data, cid->len, &channel_id)
+        != NGX_OK)
+    {
+        return ngx_gateway_channel_error(r, NGX_HTTP_NOT_FOUND);
     }
 
     if (ngx_gateway_json_init(&j, 512, r->connection->log) != NGX_OK) {
@@ -502,18 +505,44 @@ ngx_gateway_rest_typing(ngx_http_request_t *r, ngx_str_t *cid)
 
 
 static ngx_int_t
-ngx_gateway_channel_id(ngx_http_request_t *r, ngx_str_t *id,
-    uint64_t *channel_id)
+ngx_gateway_rest_invalid(ngx_gateway_rest_error_t *e, ngx_uint_t code,
+    const char *fmt, ...)
 {
-    if (ngx_gateway_parse_snowflake(id->data, id->len, channel_id)
-        != NGX_OK)
-    {
-        return ngx_gateway_http_error(r, NGX_HTTP_NOT_FOUND,
-                                      NGX_GATEWAY_ERR_UNKNOWN_CHANNEL,
-                                      "Unknown Channel");
+    u_char   *p;
+    va_list   args;
+
+    e->status = NGX_HTTP_BAD_REQUEST;
+    e->code = code;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(e->message, e->message + sizeof(e->message) - 1, fmt,
+                      args);
+    va_end(args);
+
+    *p = '\0';
+
+    return NGX_ERROR;
+}
+
+
+static ngx_int_t
+ngx_gateway_rest_internal(ngx_gateway_rest_error_t *e)
+{
+    e->status = NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+    return NGX_ERROR;
+}
+
+
+static ngx_int_t
+ngx_gateway_rest_error_send(ngx_http_request_t *r,
+    ngx_gateway_rest_error_t *e)
+{
+    if (e->status == NGX_HTTP_INTERNAL_SERVER_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    return NGX_OK;
+    return ngx_gateway_http_error(r, e->status, e->code, "%s", e->message);
 }
 
 
