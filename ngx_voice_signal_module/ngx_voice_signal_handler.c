@@ -30,6 +30,7 @@ const ngx_ws_handler_t  ngx_voice_signal_protocol = {
     NULL,                                  /* timer */
     NULL,                                  /* shutdown */
     NULL,                                  /* closed */
+    NULL,                                  /* drained */
     NGX_VOICE_SIGNAL_CLOSE_DECODE_ERROR,   /* too_big_code */
     0                                      /* ctx_size */
 };
