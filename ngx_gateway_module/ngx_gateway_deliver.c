@@ -20,7 +20,16 @@
  */
 
 /* sessions served per drain before yielding to other events */
-#define NGX_GATEWAY_DELIVER_BATCH   4096
+#define NGX_GATEWAY_DELIVER_MAX     4096
+
+/* sessions taken off the dirty queue under one lock */
+#define NGX_GATEWAY_DELIVER_BATCH   64
+
+/* the blobs a batch may hold: room for whole rings, at least 16 */
+#define NGX_GATEWAY_DELIVER_BLOBS   2048
+
+/* written frames whose blobs are released together, under one lock */
+#define NGX_GATEWAY_RELEASE_BATCH   1024
 
 #define NGX_GATEWAY_PREFIX_MAX      (sizeof("{\"op\":0,\"s\":,") - 1     \
                                      + NGX_INT64_LEN)
@@ -34,6 +43,19 @@ typedef struct {
 } ngx_gateway_out_t;
 
 
+/* one session of a batch, and what it is to be given */
+typedef struct {
+    ngx_ws_conn_t             *ws;
+    ngx_uint_t                 first;         /* in the batch's blobs */
+    ngx_uint_t                 n;
+    ngx_uint_t                 kill_code;
+    ngx_int_t                  rc;
+} ngx_gateway_delivery_t;
+
+
+static ngx_uint_t ngx_gateway_deliver_batch_locked(ngx_gateway_zone_t *zone,
+    ngx_queue_t *dirty, ngx_gateway_delivery_t *batch,
+    ngx_gateway_blob_t **blobs);
 static ngx_ws_conn_t *ngx_gateway_session_conn(ngx_gateway_session_t *s);
 static ngx_int_t ngx_gateway_collect_locked(ngx_gateway_zone_t *zone,
     ngx_gateway_session_t *s, ngx_gateway_conn_t *ctx,
@@ -41,42 +63,122 @@ static ngx_int_t ngx_gateway_collect_locked(ngx_gateway_zone_t *zone,
 static ngx_int_t ngx_gateway_write_blobs(ngx_ws_conn_t *ws,
     ngx_gateway_zone_t *zone, ngx_gateway_blob_t **blobs, ngx_uint_t n);
 static void ngx_gateway_out_free(ngx_ws_out_t *out);
+static void ngx_gateway_release(ngx_gateway_zone_t *zone,
+    ngx_gateway_blob_t *blob);
 static size_t ngx_gateway_frame_head(u_char *head, uint64_t seq,
     size_t body_len);
 
 
+/*
+ * Blobs of written frames wait here to be released together: one lock
+ * for many frames rather than one each.  The worker is single-threaded,
+ * so plain static storage serves.
+ */
+static ngx_gateway_blob_t  *ngx_gateway_releases[NGX_GATEWAY_RELEASE_BATCH];
+static ngx_uint_t           ngx_gateway_nreleases;
+
+
+/*
+ * The dirty queue, a batch of sessions per lock: each session's new ring
+ * entries are referenced under the lock and written after it.
+ */
+
 void
 ngx_gateway_deliver_queue(ngx_gateway_main_conf_t *gmcf)
 {
-    ngx_int_t               rc;
-    ngx_uint_t              i, n, code;
-    ngx_queue_t            *q, *dirty;
-    ngx_ws_conn_t          *ws;
-    ngx_gateway_zone_t     *zone;
-    ngx_gateway_conn_t     *ctx;
-    ngx_gateway_blob_t     *blobs[NGX_GATEWAY_RING_MAX];
-    ngx_gateway_session_t  *s;
+    ngx_uint_t               i, n, total;
+    ngx_queue_t             *dirty;
+    ngx_gateway_zone_t      *zone;
+    ngx_gateway_blob_t      *blobs[NGX_GATEWAY_DELIVER_BLOBS];
+    ngx_gateway_delivery_t   batch[NGX_GATEWAY_DELIVER_BATCH], *d;
 
     zone = ngx_gateway_zone_get(gmcf);
     dirty = &zone->sh->workers[gmcf->slot].dirty;
 
-    for (i = 0; i < NGX_GATEWAY_DELIVER_BATCH; i++) {
+    for (total = 0; total < NGX_GATEWAY_DELIVER_MAX; total += n) {
 
         ngx_gateway_lock(zone);
+        n = ngx_gateway_deliver_batch_locked(zone, dirty, batch, blobs);
+        ngx_gateway_unlock(zone);
 
-        if (ngx_queue_empty(dirty)) {
-            ngx_gateway_unlock(zone);
+        if (n == 0) {
+            ngx_gateway_release_flush(zone);
             return;
         }
 
+        for (i = 0; i < n; i++) {
+            d = &batch[i];
+
+            if (d->ws == NULL) {
+                continue;
+            }
+
+            if (d->kill_code) {
+                ngx_gateway_close(d->ws, d->kill_code);
+                continue;
+            }
+
+            if (d->rc == NGX_DECLINED) {
+                ngx_gateway_invalidate(d->ws,
+                                       "dispatches outran the resume ring");
+                continue;
+            }
+
+            (void) ngx_gateway_write_blobs(d->ws, zone, &blobs[d->first],
+                                           d->n);
+        }
+    }
+
+    ngx_gateway_release_flush(zone);
+
+    /* more to do: after the other events of this round */
+
+    if (!gmcf->drain.posted) {
+        ngx_post_event(&gmcf->drain, &ngx_posted_events);
+    }
+}
+
+
+/*
+ * Up to a batch of sessions off the dirty queue, as long as the blob
+ * buffer can take a whole ring more; kills are carried out here.
+ */
+
+static ngx_uint_t
+ngx_gateway_deliver_batch_locked(ngx_gateway_zone_t *zone, ngx_queue_t *dirty,
+    ngx_gateway_delivery_t *batch, ngx_gateway_blob_t **blobs)
+{
+    ngx_uint_t               n, used;
+    ngx_queue_t             *q;
+    ngx_ws_conn_t           *ws;
+    ngx_gateway_conn_t      *ctx;
+    ngx_gateway_session_t   *s;
+    ngx_gateway_delivery_t  *d;
+
+    used = 0;
+
+    for (n = 0; n < NGX_GATEWAY_DELIVER_BATCH && !ngx_queue_empty(dirty);
+         n++)
+    {
         q = ngx_queue_head(dirty);
+        s = ngx_queue_data(q, ngx_gateway_session_t, link);
+
+        if (used + NGX_GATEWAY_RING_MAX > NGX_GATEWAY_DELIVER_BLOBS) {
+            break;
+        }
+
         ngx_queue_remove(q);
         ngx_queue_init(q);
-
-        s = ngx_queue_data(q, ngx_gateway_session_t, link);
         s->dirty = 0;
 
+        d = &batch[n];
+        d->n = 0;
+        d->first = used;
+        d->kill_code = 0;
+        d->rc = NGX_OK;
+
         ws = ngx_gateway_session_conn(s);
+        d->ws = ws;
 
         if (ws == NULL) {
 
@@ -85,39 +187,24 @@ ngx_gateway_deliver_queue(ngx_gateway_main_conf_t *gmcf)
             ngx_log_error(NGX_LOG_ALERT, ngx_cycle->log, 0,
                           "gateway: session without its connection");
             ngx_gateway_session_detach_locked(zone, s);
-            ngx_gateway_unlock(zone);
             continue;
         }
 
         ctx = ngx_ws_ctx(ws);
 
         if (s->kill_code) {
-            code = s->kill_code;
+            d->kill_code = s->kill_code;
             ctx->session = NULL;
             ngx_gateway_session_delete_locked(zone, s);
-            ngx_gateway_unlock(zone);
-
-            ngx_gateway_close(ws, code);
             continue;
         }
 
-        rc = ngx_gateway_collect_locked(zone, s, ctx, blobs, &n);
-
-        ngx_gateway_unlock(zone);
-
-        if (rc == NGX_DECLINED) {
-            ngx_gateway_invalidate(ws, "dispatches outran the resume ring");
-            continue;
-        }
-
-        (void) ngx_gateway_write_blobs(ws, zone, blobs, n);
+        d->rc = ngx_gateway_collect_locked(zone, s, ctx, &blobs[used],
+                                           &d->n);
+        used += d->n;
     }
 
-    /* more to do: after the other events of this round */
-
-    if (!gmcf->drain.posted) {
-        ngx_post_event(&gmcf->drain, &ngx_posted_events);
-    }
+    return n;
 }
 
 
@@ -302,11 +389,43 @@ ngx_gateway_out_free(ngx_ws_out_t *out)
 
     o = out->data;
 
-    ngx_gateway_lock(o->zone);
-    ngx_gateway_blob_release_locked(o->zone, o->blob);
-    ngx_gateway_unlock(o->zone);
+    ngx_gateway_release(o->zone, o->blob);
 
     ngx_ws_free(o->mem, o);
+}
+
+
+static void
+ngx_gateway_release(ngx_gateway_zone_t *zone, ngx_gateway_blob_t *blob)
+{
+    if (ngx_gateway_nreleases == NGX_GATEWAY_RELEASE_BATCH) {
+        ngx_gateway_release_flush(zone);
+    }
+
+    ngx_gateway_releases[ngx_gateway_nreleases++] = blob;
+}
+
+
+/* the blobs of written frames, released at the end of a drain or sooner */
+
+void
+ngx_gateway_release_flush(ngx_gateway_zone_t *zone)
+{
+    ngx_uint_t  i;
+
+    if (ngx_gateway_nreleases == 0) {
+        return;
+    }
+
+    ngx_gateway_lock(zone);
+
+    for (i = 0; i < ngx_gateway_nreleases; i++) {
+        ngx_gateway_blob_release_locked(zone, ngx_gateway_releases[i]);
+    }
+
+    ngx_gateway_unlock(zone);
+
+    ngx_gateway_nreleases = 0;
 }
 
 

@@ -191,6 +191,10 @@ ngx_gateway_ipc_exit_process(ngx_cycle_t *cycle)
 
     zone = ngx_gateway_zone_get(gmcf);
 
+    /* written frames whose blobs still wait to be released */
+
+    ngx_gateway_release_flush(zone);
+
     ngx_gateway_lock(zone);
 
     w = &zone->sh->workers[gmcf->slot];

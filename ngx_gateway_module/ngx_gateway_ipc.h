@@ -40,6 +40,7 @@ ngx_uint_t ngx_gateway_session_mine(ngx_gateway_session_t *s);
 
 /* ngx_gateway_deliver.c */
 void ngx_gateway_deliver_queue(ngx_gateway_main_conf_t *gmcf);
+void ngx_gateway_release_flush(ngx_gateway_zone_t *zone);
 ngx_int_t ngx_gateway_deliver_session(ngx_ws_conn_t *ws);
 ngx_int_t ngx_gateway_send_dispatch(ngx_ws_conn_t *ws, uint64_t seq,
     u_char *body, size_t len);
