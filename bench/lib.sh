@@ -53,6 +53,6 @@ start_node() {
 }
 
 stop_node() {
-    [ -n "${load:-}" ] && kill "$load" 2>/dev/null
+    [ -n "${load:-}" ] && { kill "$load" 2>/dev/null || true; }
     "$repo/tools/node.sh" stop > /dev/null 2>&1 || true
 }
