@@ -19,8 +19,8 @@
  * referenced until the frame is written.
  */
 
-/* sessions served per drain before yielding to other events */
-#define NGX_GATEWAY_DELIVER_MAX     4096
+/* sessions served per drain before polling the sockets again */
+#define NGX_GATEWAY_DELIVER_MAX     1024
 
 /* sessions taken off the dirty queue under one lock */
 #define NGX_GATEWAY_DELIVER_BATCH   64
@@ -131,10 +131,14 @@ ngx_gateway_deliver_queue(ngx_gateway_main_conf_t *gmcf)
 
     ngx_gateway_release_flush(zone);
 
-    /* more to do: after the other events of this round */
+    /*
+     * More to do: after the sockets have been polled once more, so that
+     * new requests and client input are not starved by a long queue (a
+     * drain posted to ngx_posted_events would run again in this round).
+     */
 
     if (!gmcf->drain.posted) {
-        ngx_post_event(&gmcf->drain, &ngx_posted_events);
+        ngx_post_event(&gmcf->drain, &ngx_posted_next_events);
     }
 }
 

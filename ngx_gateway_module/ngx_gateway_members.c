@@ -37,6 +37,7 @@ struct ngx_gateway_chunking_s {
     uint32_t                   chunk_index;
     uint32_t                   chunk_count;
     uint8_t                    presences;
+    uint8_t                    has_nonce;
     uint8_t                    nonce_len;
     u_char                     nonce[NGX_GATEWAY_NONCE_MAX];
 };
@@ -50,7 +51,8 @@ typedef struct {
     uint64_t                   user_ids[NGX_GATEWAY_USER_IDS_MAX];
     ngx_uint_t                 user_ids_n;
     ngx_uint_t                 presences;
-    ngx_str_t                  nonce;         /* len 0: none */
+    ngx_str_t                  nonce;
+    ngx_uint_t                 has_nonce;     /* "" is a nonce too */
 } ngx_gateway_members_req_t;
 
 
@@ -65,6 +67,7 @@ typedef struct {
     ngx_uint_t                 not_found_n;
     ngx_uint_t                 presences;
     ngx_str_t                  nonce;
+    ngx_uint_t                 has_nonce;
 } ngx_gateway_chunk_t;
 
 
@@ -262,8 +265,8 @@ ngx_gateway_members_parse(json_t *d, ngx_gateway_members_req_t *req,
     if (v && !json_is_null(v)) {
         limit = json_is_integer(v) ? json_integer_value(v) : -1;
 
-        if (limit < 0 || limit > 1000000000) {
-            *error = "limit must be a number from 0";
+        if (limit < 0) {
+            *error = "limit must be an integer from 0";
             return NGX_ERROR;
         }
 
@@ -283,10 +286,12 @@ ngx_gateway_members_parse(json_t *d, ngx_gateway_members_req_t *req,
 
     v = json_object_get(d, "nonce");
 
-    if (v && ngx_gateway_json_string(v, &req->nonce, NGX_GATEWAY_NONCE_MAX)
-             != NGX_OK)
-    {
-        req->nonce.len = 0;
+    req->has_nonce = (v && ngx_gateway_json_string(v, &req->nonce,
+                                                   NGX_GATEWAY_NONCE_MAX)
+                           == NGX_OK);
+
+    if (!req->has_nonce) {
+        ngx_str_null(&req->nonce);
     }
 
     return NGX_OK;
@@ -317,6 +322,7 @@ ngx_gateway_members_lookup_locked(ngx_gateway_zone_t *zone,
     chunk.not_found = not_found;
     chunk.presences = req->presences;
     chunk.nonce = req->nonce;
+    chunk.has_nonce = req->has_nonce;
 
     if (req->user_ids_n) {
 
@@ -408,9 +414,12 @@ ngx_gateway_members_limited_locked(ngx_gateway_zone_t *zone,
 
     user_id = s->user->node.key;
 
-    r = &zone->sh->member_requests[(guild_id * 0x9e3779b97f4a7c15ULL
-                                    ^ user_id)
-                                   % NGX_GATEWAY_MEMBER_REQUESTS];
+    /* Fibonacci hashing: the product's top bits depend on all of the ids */
+
+    r = &zone->sh->member_requests[((guild_id ^ (user_id
+                                                 * 0xff51afd7ed558ccdULL))
+                                    * 0x9e3779b97f4a7c15ULL)
+                                   >> (64 - NGX_GATEWAY_MEMBER_REQUESTS_BITS)];
 
     elapsed = (ngx_msec_int_t) (ngx_current_msec - r->at);
 
@@ -455,7 +464,7 @@ ngx_gateway_members_rate_limited_locked(ngx_gateway_zone_t *zone,
     ngx_gateway_json_lit(&j, ",\"meta\":{\"guild_id\":");
     ngx_gateway_json_id(&j, req->guild_id);
 
-    if (req->nonce.len) {
+    if (req->has_nonce) {
         ngx_gateway_json_lit(&j, ",\"nonce\":");
         ngx_gateway_json_str(&j, req->nonce.data, req->nonce.len);
     }
@@ -502,6 +511,7 @@ ngx_gateway_members_queue(ngx_ws_conn_t *ws, ngx_gateway_zone_t *zone,
     c->chunk_count = (uint32_t) ngx_max(1, (n + NGX_GATEWAY_CHUNK_MEMBERS - 1)
                                            / NGX_GATEWAY_CHUNK_MEMBERS);
     c->presences = (uint8_t) req->presences;
+    c->has_nonce = (uint8_t) req->has_nonce;
     c->nonce_len = (uint8_t) req->nonce.len;
     ngx_memcpy(c->nonce, req->nonce.data, req->nonce.len);
 
@@ -566,6 +576,7 @@ ngx_gateway_members_stream(ngx_ws_conn_t *ws)
     chunk.presences = c->presences;
     chunk.nonce.data = c->nonce;
     chunk.nonce.len = c->nonce_len;
+    chunk.has_nonce = c->has_nonce;
 
     max = ngx_min(c->left, NGX_GATEWAY_CHUNK_MEMBERS);
 
@@ -706,7 +717,7 @@ ngx_gateway_chunk_send_locked(ngx_gateway_zone_t *zone,
         ngx_gateway_json_lit(&j, "]");
     }
 
-    if (chunk->nonce.len) {
+    if (chunk->has_nonce) {
         ngx_gateway_json_lit(&j, ",\"nonce\":");
         ngx_gateway_json_str(&j, chunk->nonce.data, chunk->nonce.len);
     }

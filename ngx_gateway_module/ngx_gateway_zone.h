@@ -37,7 +37,8 @@
 #define ngx_gateway_snowflake_ms(id)  (((id) >> 22) + NGX_GATEWAY_EPOCH_MS)
 
 /* remembered "all members" requests of op 8, for their rate limit */
-#define NGX_GATEWAY_MEMBER_REQUESTS  1024
+#define NGX_GATEWAY_MEMBER_REQUESTS_BITS  10
+#define NGX_GATEWAY_MEMBER_REQUESTS  (1 << NGX_GATEWAY_MEMBER_REQUESTS_BITS)
 
 
 /* the owners to ring once the zone is unlocked */

@@ -19,8 +19,16 @@ import time
 
 
 class Conn:
-    def __init__(self, port, path="/gateway?v=10&encoding=json"):
-        self.s = socket.create_connection(("127.0.0.1", port))
+    def __init__(self, port, path="/gateway?v=10&encoding=json",
+                 rcvbuf=None):
+        if rcvbuf is None:
+            self.s = socket.create_connection(("127.0.0.1", port))
+        else:
+            # a small receive buffer (set before connect, so the window
+            # stays small): the server's writes block until we read
+            self.s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            self.s.connect(("127.0.0.1", port))
         key = base64.b64encode(os.urandom(16))
         self.s.sendall(b"GET " + path.encode() + b" HTTP/1.1\r\nHost: x\r\n"
                        b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
