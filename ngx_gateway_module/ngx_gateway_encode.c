@@ -470,7 +470,9 @@ ngx_gateway_encode_presence(ngx_gateway_json_t *j, ngx_gateway_user_t *u,
     ngx_gateway_json_str(j, status->data, status->len);
     ngx_gateway_json_lit(j, ",\"activities\":");
 
-    if (u->activities) {
+    /* an invisible user shows nothing of what it does */
+
+    if (u->activities && u->status != ngx_gateway_invisible) {
         ngx_gateway_json_raw(j, u->activities, u->activities_len);
 
     } else {

@@ -238,6 +238,28 @@ ngx_gateway_json_time_ms(ngx_gateway_json_t *j, uint64_t ms)
 }
 
 
+/*
+ * Characters (code points) in a string jansson has already checked as
+ * UTF-8: the bytes that do not continue a sequence.  Discord's limits
+ * count characters.
+ */
+
+size_t
+ngx_gateway_utf8_chars(u_char *p, size_t len)
+{
+    size_t   n;
+    u_char  *last;
+
+    n = 0;
+
+    for (last = p + len; p < last; p++) {
+        n += ((*p & 0xc0) != 0x80);
+    }
+
+    return n;
+}
+
+
 /* an object, or NULL with the reason in err */
 
 json_t *

@@ -61,6 +61,7 @@ json_t *ngx_gateway_json_parse(u_char *data, size_t len, u_char *err,
 ngx_int_t ngx_gateway_json_snowflake(json_t *v, uint64_t *id);
 ngx_int_t ngx_gateway_parse_snowflake(u_char *p, size_t len, uint64_t *id);
 ngx_int_t ngx_gateway_json_string(json_t *v, ngx_str_t *s, size_t max);
+size_t ngx_gateway_utf8_chars(u_char *p, size_t len);
 
 
 #endif /* _NGX_GATEWAY_JSON_H_INCLUDED_ */

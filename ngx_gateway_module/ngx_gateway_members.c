@@ -37,6 +37,7 @@ struct ngx_gateway_chunking_s {
     uint32_t                   chunk_index;
     uint32_t                   chunk_count;
     uint8_t                    presences;
+    uint8_t                    subscribe_each; /* presences of a part */
     uint8_t                    has_nonce;
     uint8_t                    nonce_len;
     u_char                     nonce[NGX_GATEWAY_NONCE_MAX];
@@ -511,6 +512,7 @@ ngx_gateway_members_queue(ngx_ws_conn_t *ws, ngx_gateway_zone_t *zone,
     c->chunk_count = (uint32_t) ngx_max(1, (n + NGX_GATEWAY_CHUNK_MEMBERS - 1)
                                            / NGX_GATEWAY_CHUNK_MEMBERS);
     c->presences = (uint8_t) req->presences;
+    c->subscribe_each = (uint8_t) (req->presences && req->limit);
     c->has_nonce = (uint8_t) req->has_nonce;
     c->nonce_len = (uint8_t) req->nonce.len;
     ngx_memcpy(c->nonce, req->nonce.data, req->nonce.len);
@@ -551,7 +553,7 @@ static ngx_int_t
 ngx_gateway_members_stream(ngx_ws_conn_t *ws)
 {
     ngx_int_t                rc;
-    ngx_uint_t               max, done;
+    ngx_uint_t               i, max, done;
     ngx_gateway_zone_t      *zone;
     ngx_gateway_conn_t      *ctx;
     ngx_gateway_chunk_t      chunk;
@@ -598,7 +600,16 @@ ngx_gateway_members_stream(ngx_ws_conn_t *ws)
         c->cursor = members[chunk.n - 1]->user->node.key;
     }
 
-    rc = ngx_gateway_chunk_send_locked(zone, s, &chunk);
+    rc = NGX_OK;
+
+    for (i = 0; c->subscribe_each && i < chunk.n && rc == NGX_OK; i++) {
+        rc = ngx_gateway_presence_subscribe_locked(zone, s, c->guild_id,
+                                              members[i]->user->node.key);
+    }
+
+    if (rc == NGX_OK) {
+        rc = ngx_gateway_chunk_send_locked(zone, s, &chunk);
+    }
 
     ngx_gateway_unlock(zone);
 

@@ -235,9 +235,8 @@ static ngx_int_t
 ngx_gateway_message_parse(ngx_http_request_t *r, ngx_str_t *body,
     json_t **root, ngx_gateway_message_t *msg, ngx_gateway_rest_error_t *e)
 {
-    u_char     *p, *last;
-    json_t     *v;
-    ngx_uint_t  chars;
+    u_char  *p;
+    json_t  *v;
 
     *root = ngx_gateway_json_parse(body->data, body->len, e->detail,
                                    sizeof(e->detail));
@@ -257,16 +256,9 @@ ngx_gateway_message_parse(ngx_http_request_t *r, ngx_str_t *body,
         msg->content.data = (u_char *) json_string_value(v);
         msg->content.len = json_string_length(v);
 
-        /* jansson has checked the UTF-8; count its code points */
-
-        chars = 0;
-        last = msg->content.data + msg->content.len;
-
-        for (p = msg->content.data; p < last; p++) {
-            chars += ((*p & 0xc0) != 0x80);
-        }
-
-        if (chars > NGX_GATEWAY_MESSAGE_MAX_CHARS) {
+        if (ngx_gateway_utf8_chars(msg->content.data, msg->content.len)
+            > NGX_GATEWAY_MESSAGE_MAX_CHARS)
+        {
             return ngx_gateway_rest_invalid(e, NGX_GATEWAY_ERR_INVALID_BODY,
                                   "Invalid Form Body: content: Must "
                                   "be 2000 or fewer in length.");
@@ -289,7 +281,9 @@ ngx_gateway_message_parse(ngx_http_request_t *r, ngx_str_t *body,
 
     if (v && !json_is_null(v)) {
         if (!((json_is_string(v)
-               && json_string_length(v) <= NGX_GATEWAY_NONCE_MAX_LEN)
+               && ngx_gateway_utf8_chars((u_char *) json_string_value(v),
+                                         json_string_length(v))
+                  <= NGX_GATEWAY_NONCE_MAX_LEN)
               || json_is_integer(v)))
         {
             return ngx_gateway_rest_invalid(e, NGX_GATEWAY_ERR_INVALID_BODY,
