@@ -16,6 +16,8 @@ packages=(
     # tests
     perl libtest-base-perl libtext-diff-perl libio-socket-ssl-perl
     python3 valgrind
+    # benchmarks: nchan, the broadcast server make bench compares with
+    libnginx-mod-nchan linux-perf
 )
 
 missing=()
