@@ -17,7 +17,7 @@ packages=(
     perl libtest-base-perl libtext-diff-perl libio-socket-ssl-perl
     python3 valgrind
     # benchmarks: nchan, the broadcast server make bench compares with
-    libnginx-mod-nchan linux-perf
+    libnginx-mod-nchan
 )
 
 missing=()
