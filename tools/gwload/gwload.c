@@ -45,6 +45,7 @@ typedef struct {
     uint64_t           hold_end;      /* 0: forever */
     uint64_t           next_tick;
     uint64_t           last_est;
+    uint64_t           last_deliveries;
     uint64_t           last_at;
 } gwload_monitor_t;
 
@@ -60,6 +61,7 @@ static int gwload_spawn(gwload_conf_t *conf, gwload_shm_t *shm,
     gwload_child_t *children);
 static void gwload_monitor(gwload_conf_t *conf, gwload_shm_t *shm,
     gwload_child_t *children, gwload_result_t *r);
+static void gwload_monitor_probe(gwload_conf_t *conf, gwload_result_t *r);
 static void gwload_monitor_reap(gwload_monitor_t *m);
 static void gwload_monitor_hold(gwload_monitor_t *m, uint64_t now);
 static void gwload_monitor_progress(gwload_monitor_t *m, uint64_t now);
@@ -85,6 +87,7 @@ static struct option  gwload_long_options[] = {
     { "header",         required_argument, NULL, 'h' },
     { "protocol",       required_argument, NULL, 'X' },
     { "proto-opt",      required_argument, NULL, 'O' },
+    { "expect-messages", required_argument, NULL, 'E' },
     { "help",           no_argument,       NULL, '?' + 256 },
     { "version",        no_argument,       NULL, 'V' },
     { NULL, 0, NULL, 0 }
@@ -102,6 +105,10 @@ main(int argc, char **argv)
 
     /* ~30 KB of histograms: static, so that a forked worker owns nothing */
     static gwload_result_t  result;
+
+    if (argc > 1 && strcmp(argv[1], "publish") == 0) {
+        return gwload_publish_main(argc - 1, argv + 1);
+    }
 
     rc = gwload_options(argc, argv, &conf);
     if (rc != GWLOAD_OK) {
@@ -123,7 +130,17 @@ main(int argc, char **argv)
         return 2;
     }
 
+    shm->probe = gwload_probe_area_create(conf.connections, conf.procs);
+    if (shm->probe == NULL) {
+        fprintf(stderr, "gwload: mmap() of the probe counters: %s\n",
+                strerror(errno));
+        return 2;
+    }
+
+    r->probe_area = shm->probe;
+
     shm->start_ns = gwload_now();
+    shm->probe->start_unix_ns = gwload_realtime();
     shm->parent_pid = getpid();
 
     if (gwload_spawn(&conf, shm, children) != GWLOAD_OK) {
@@ -144,6 +161,7 @@ main(int argc, char **argv)
 
 done:
 
+    gwload_probe_area_destroy(shm->probe);
     gwload_stats_destroy(shm);
     free(children);
     gwload_conf_free(&conf);
@@ -178,6 +196,7 @@ gwload_options(int argc, char **argv, gwload_conf_t *conf)
     conf->timeout_ms = 10000;
     conf->progress = -1;
     conf->proto = &gwload_proto_ws;
+    conf->expect_messages = -1;
 
     src_count_set = 0;
 
@@ -348,6 +367,12 @@ gwload_option(gwload_conf_t *conf, int ch, char **argv)
         conf->proto_opts[conf->nproto_opts++] = optarg;
         break;
 
+    case 'E':
+        if (gwload_probe_expect(conf, optarg) != GWLOAD_OK) {
+            goto invalid;
+        }
+        break;
+
     case 'V':
         printf("gwload %s\n", GWLOAD_VERSION);
         return GWLOAD_DONE;
@@ -407,6 +432,10 @@ gwload_options_check(gwload_conf_t *conf, int src_count_set)
     if (gwload_parse_url(conf) != GWLOAD_OK) {
         return GWLOAD_ERROR;
     }
+
+    /* configure() may turn payloads off (protocol ws: probes=0) */
+
+    conf->want_payload = conf->proto->want_payload;
 
     if (conf->proto->configure && conf->proto->configure(conf) != GWLOAD_OK)
     {
@@ -677,6 +706,7 @@ gwload_spawn(gwload_conf_t *conf, gwload_shm_t *shm, gwload_child_t *children)
         if (pid == 0) {
             rc = gwload_worker_run(conf, shm, i);
 
+            gwload_probe_area_destroy(shm->probe);
             gwload_stats_destroy(shm);
             free(children);
             gwload_conf_free(conf);
@@ -800,7 +830,7 @@ gwload_monitor(gwload_conf_t *conf, gwload_shm_t *shm,
     gwload_stats_sum(shm, sum, 1);
 
     if (m.progress) {
-        gwload_stats_progress(conf, sum, (now - shm->start_ns) / 1e9, 0,
+        gwload_stats_progress(conf, sum, (now - shm->start_ns) / 1e9, 0, 0,
                               m.tty);
 
         if (m.tty) {
@@ -826,7 +856,40 @@ gwload_monitor(gwload_conf_t *conf, gwload_shm_t *shm,
                       ? 1 : 0;
     }
 
+    gwload_monitor_probe(conf, r);
+
     r->ok = r->core_ok && r->proto_ok;
+}
+
+
+/* the probes' verdict joins the protocol's (--expect-messages) */
+
+static void
+gwload_monitor_probe(gwload_conf_t *conf, gwload_result_t *r)
+{
+    int     ok;
+    char    why[160];
+    size_t  len;
+
+    ok = gwload_probe_result(conf, r, why, sizeof(why));
+
+    if (why[0] == '\0' || (ok && !r->proto_ok)) {
+        return;
+    }
+
+    if (!ok && r->proto_ok) {
+        /* the protocol's own note on success does not explain a failure */
+        r->proto_why[0] = '\0';
+    }
+
+    len = strlen(r->proto_why);
+
+    snprintf(r->proto_why + len, sizeof(r->proto_why) - len, "%s%s",
+             len ? "; " : "", why);
+
+    if (!ok) {
+        r->proto_ok = 0;
+    }
 }
 
 
@@ -925,21 +988,23 @@ gwload_monitor_hold(gwload_monitor_t *m, uint64_t now)
 static void
 gwload_monitor_progress(gwload_monitor_t *m, uint64_t now)
 {
-    double            rate;
+    double            rate, drate, secs;
     gwload_wstats_t  *sum;
 
     sum = &m->r->sum;
 
-    rate = (now > m->last_at)
-           ? (sum->established - m->last_est) / ((now - m->last_at) / 1e9)
-           : 0;
+    secs = (now > m->last_at) ? (now - m->last_at) / 1e9 : 0;
+
+    rate = secs ? (sum->established - m->last_est) / secs : 0;
+    drate = secs ? (sum->probe.deliveries - m->last_deliveries) / secs : 0;
 
     m->last_est = sum->established;
+    m->last_deliveries = sum->probe.deliveries;
     m->last_at = now;
 
     if (m->progress) {
         gwload_stats_progress(m->conf, sum, (now - m->shm->start_ns) / 1e9,
-                              rate, m->tty);
+                              rate, drate, m->tty);
     }
 }
 
@@ -981,7 +1046,21 @@ gwload_usage(FILE *f)
 "      --header 'N: v'      extra request header (repeatable)\n"
 "      --protocol NAME      protocol driver: ws, gateway [ws]\n"
 "      --proto-opt K=V      protocol option (repeatable)\n"
+"      --expect-messages N|@FILE  each connection must get N probe "
+"messages;\n"
+"                           @FILE: read N at the end (a number, or "
+"\"accepted\"\n"
+"                           of a gwload publish --json file)\n"
 "      --version, --help\n"
+"\n"
+"Probes: a text message (ws) or a dispatch's d.content (gateway) that "
+"holds\n"
+"gwload:<CLOCK_REALTIME ns>[:<n>] is a delivery, timed from that stamp.\n"
+"\n"
+"  gwload publish --url http://HOST[:PORT]/PATH --body TEMPLATE [options]\n"
+"                           POSTs messages with probes (%%T) at paced "
+"rates;\n"
+"                           see gwload publish --help\n"
 "\n"
 "Protocol gateway (Discord Gateway v10, JSON; the URL gets "
 "?v=10&encoding=json\n"
@@ -998,10 +1077,16 @@ gwload_usage(FILE *f)
 "  identify_timeout=S       from the 101 to identified, per connection "
 "[30]\n"
 "\n"
+"Protocol ws, --proto-opt:\n"
+"  probes=1|0               scan text messages for probes (and "
+"reassemble\n"
+"                           fragmented ones) [1]\n"
+"\n"
 "Exit status: 0 when every connection was established and held (with "
 "the gateway\n"
 "protocol: and identified, with no sequence error and no undecodable "
-"message),\n"
+"message;\n"
+"with --expect-messages: and every connection got its probes),\n"
 "1 otherwise, 2 on a usage or setup error.\n",
             GWLOAD_CONNS_PER_PROC, GWLOAD_CONNS_PER_SRC);
 }

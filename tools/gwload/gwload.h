@@ -36,12 +36,14 @@ typedef struct gwload_ws_frame_s    gwload_ws_frame_t;
 typedef struct gwload_hist_s        gwload_hist_t;
 typedef struct gwload_wstats_s      gwload_wstats_t;
 typedef struct gwload_shm_s         gwload_shm_t;
+typedef struct gwload_probe_area_s  gwload_probe_area_t;
 
 
 #define GWLOAD_OK                   0
 #define GWLOAD_ERROR               -1
 #define GWLOAD_AGAIN               -2
 #define GWLOAD_DONE                -4
+#define GWLOAD_DECLINED            -5
 
 
 #define GWLOAD_VERSION              "0.1"
@@ -95,11 +97,19 @@ struct gwload_conf_s {
     char                  **proto_opts;      /* --proto-opt KEY=VALUE */
     unsigned                nproto_opts;
     void                   *proto_conf;      /* set by proto->configure */
+
+    unsigned                want_payload:1;  /* proto's, unless it said no */
+
+    int64_t                 expect_messages; /* -1: not asked */
+    char                   *expect_file;     /* --expect-messages @FILE */
 };
 
 
 /* monotonic clock in nanoseconds; CLOCK_MONOTONIC is system-wide */
 uint64_t gwload_now(void);
+
+/* "gwload publish ...": the publisher, gwload_publish.c */
+int gwload_publish_main(int argc, char **argv);
 
 
 #include "gwload_timer.h"
@@ -107,6 +117,8 @@ uint64_t gwload_now(void);
 #include "gwload_ws.h"
 #include "gwload_json.h"
 #include "gwload_gateway.h"
+#include "gwload_probe.h"
+#include "gwload_http.h"
 #include "gwload_proto.h"
 #include "gwload_conn.h"
 

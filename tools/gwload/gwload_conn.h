@@ -59,6 +59,8 @@ struct gwload_conn_s {
 
     void                   *proto_data;
 
+    gwload_probe_conn_t     probe;         /* :N seen lately */
+
     gwload_ws_parser_t      ws;
 
     unsigned                state:3;
@@ -66,6 +68,7 @@ struct gwload_conn_s {
     unsigned                close_sent:1;
     unsigned                close_recv:1;
     unsigned                ours:1;        /* we started the close */
+    unsigned                hup:1;         /* EPOLLRDHUP/HUP/ERR seen */
 };
 
 
@@ -104,6 +107,10 @@ struct gwload_worker_s {
     size_t                  rbuf_size;
     u_char                 *req;           /* request scratch */
     size_t                  req_size;
+
+    gwload_probe_sec_t     *probe_sec;     /* this worker's series */
+    uint32_t               *probe_seq;     /* ... receivers by :N */
+    uint32_t               *probe_conn;    /* all: count by conn id */
 
     unsigned                stopping:1;
     unsigned                tty:1;

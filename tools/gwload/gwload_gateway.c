@@ -304,6 +304,43 @@ gwload_gw_object_id(gwload_json_t *obj, const u_char *end, uint64_t *id)
 
 
 /*
+ * d.content of a MESSAGE_CREATE (or any dispatch): GWLOAD_OK with the raw
+ * string (escapes left as they are), else GWLOAD_DECLINED.  The walk stops
+ * at the key, so the members after it are never scanned.
+ */
+
+int
+gwload_gw_content(gwload_gw_msg_t *m, gwload_json_t *content)
+{
+    gwload_json_t       key, val;
+    gwload_json_iter_t  it;
+
+    if (m->d.type != GWLOAD_JSON_OBJECT
+        || gwload_json_iter(&it, &m->d, m->end) != GWLOAD_OK)
+    {
+        return GWLOAD_DECLINED;
+    }
+
+    while (gwload_json_next(&it, &key, &val) == GWLOAD_OK) {
+
+        if (!gwload_json_eq(&key, "content")) {
+            continue;
+        }
+
+        if (val.type != GWLOAD_JSON_STRING) {
+            return GWLOAD_DECLINED;
+        }
+
+        *content = val;
+
+        return GWLOAD_OK;
+    }
+
+    return GWLOAD_DECLINED;
+}
+
+
+/*
  * A snowflake is a 64-bit integer written as a string (PROTOCOL.md 1.13).
  * Anything else is hashed (FNV-1a, top bit set), so that ids of any form
  * can still be matched.

@@ -4,7 +4,8 @@
  *
  * Decoding reads only what the load generator needs: the envelope's top-level
  * op, s, t and d (PROTOCOL.md 1.2), Hello's heartbeat_interval (1.5), READY's
- * guild list and session_id (1.7), and an object's "id".  Encoding builds
+ * guild list and session_id (1.7), an object's "id", and a message's
+ * d.content (where publishers put latency probes).  Encoding builds
  * Identify (1.6) and Heartbeat (1.5).  Nothing here allocates, touches a
  * socket or reads a clock.
  */
@@ -73,6 +74,7 @@ int gwload_gw_guild_next(gwload_json_iter_t *it, uint64_t *id);
 int gwload_gw_object_id(gwload_json_t *obj, const u_char *end,
     uint64_t *id);
 uint64_t gwload_gw_snowflake(const u_char *p, const u_char *end);
+int gwload_gw_content(gwload_gw_msg_t *m, gwload_json_t *content);
 
 size_t gwload_gw_identify(u_char *buf, size_t size,
     gwload_gw_identify_t *id);

@@ -12,7 +12,8 @@
  *   init        once per worker process, after fork()
  *   on_open     after the 101 was accepted
  *   on_message  one complete data message (text or binary); "data" is
- *               NULL unless want_payload is set, "len" is always the size
+ *               NULL unless want_payload is set (configure may clear
+ *               conf->want_payload), "len" is always the size
  *   on_control  a ping or pong from the peer, after the core answered pings
  *   on_timer    the connection's protocol timer fired (gwload_conn_timer())
  *   on_close    the connection is leaving the open state, exactly once per

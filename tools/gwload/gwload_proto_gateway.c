@@ -16,13 +16,15 @@
  * Incoming messages dispatch through gwload_gw_ops[] (op, allowed phases,
  * handler) and dispatches through gwload_gw_events[] (t, handler).
  *
+ * Message latency: a MESSAGE_CREATE, or any other dispatch whose d.content
+ * holds a probe (gwload_probe.h), is a delivery; the probe's timestamp
+ * gives its latency.  READY and GUILD_CREATE are never scanned.
+ *
  * Later work plugs in here:
  *   resume         gwload_gw_reconnect() and gwload_gw_invalid_session()
  *                  and on_close decide; the READY handler would keep
  *                  session_id and resume_gateway_url; "RESUMED" joins
  *                  gwload_gw_events[]; the core needs gwload_conn_restart()
- *   message latency    a "MESSAGE_CREATE" row in gwload_gw_events[], reading
- *                  the send time out of d.content into proto_hist[]
  *   zlib-stream    an inflate step at the top of on_message, for binary
  *                  frames, with a z_stream per connection
  */
@@ -119,6 +121,9 @@ static int gwload_gw_ready_handler(gwload_conn_t *c, gwload_gw_conn_t *g,
 static int gwload_gw_guilds(gwload_gw_conn_t *g, gwload_gw_ready_t *r);
 static int gwload_gw_guild_create(gwload_conn_t *c, gwload_gw_conn_t *g,
     gwload_gw_msg_t *m);
+static int gwload_gw_message_create(gwload_conn_t *c, gwload_gw_conn_t *g,
+    gwload_gw_msg_t *m);
+static int gwload_gw_probe(gwload_conn_t *c, gwload_gw_msg_t *m);
 static int gwload_gw_send_heartbeat(gwload_conn_t *c, gwload_gw_conn_t *g);
 static void gwload_gw_identified(gwload_conn_t *c, gwload_gw_conn_t *g);
 static void gwload_gw_setup_failed(gwload_conn_t *c, gwload_gw_conn_t *g);
@@ -182,6 +187,7 @@ static gwload_gw_op_t  gwload_gw_ops[] = {
 static gwload_gw_event_t  gwload_gw_events[] = {
     gwload_gw_event("READY", gwload_gw_ready_handler),
     gwload_gw_event("GUILD_CREATE", gwload_gw_guild_create),
+    gwload_gw_event("MESSAGE_CREATE", gwload_gw_message_create),
     { NULL, 0, NULL }
 };
 
@@ -779,6 +785,10 @@ gwload_gw_dispatch(gwload_conn_t *c, gwload_gw_conn_t *g, gwload_gw_msg_t *m)
 
     gwload_gw_count(c, GWLOAD_GW_N_DISPATCH_OTHER);
 
+    /* another event with a probe in d.content is a delivery too */
+
+    (void) gwload_gw_probe(c, m);
+
     return GWLOAD_OK;
 }
 
@@ -939,6 +949,52 @@ gwload_gw_guild_create(gwload_conn_t *c, gwload_gw_conn_t *g,
     }
 
     return GWLOAD_OK;
+}
+
+
+/* a delivery, with or without a probe */
+
+static int
+gwload_gw_message_create(gwload_conn_t *c, gwload_gw_conn_t *g,
+    gwload_gw_msg_t *m)
+{
+    (void) g;
+
+    gwload_gw_count(c, GWLOAD_GW_N_MESSAGE_CREATE);
+
+    if (!gwload_gw_probe(c, m)) {
+        gwload_probe_record(c, NULL);
+    }
+
+    return GWLOAD_OK;
+}
+
+
+/*
+ * A probe in d.content: 1 if there was one (and it was counted).  A
+ * memmem() over d first, so that dispatches without the marker cost no
+ * JSON walk.
+ */
+
+static int
+gwload_gw_probe(gwload_conn_t *c, gwload_gw_msg_t *m)
+{
+    gwload_json_t   content;
+    gwload_probe_t  pr;
+
+    if (m->d.type != GWLOAD_JSON_OBJECT
+        || memmem(m->d.start, m->d.end - m->d.start, GWLOAD_PROBE_MARKER,
+                  GWLOAD_PROBE_MARKER_LEN)
+           == NULL
+        || gwload_gw_content(m, &content) != GWLOAD_OK
+        || gwload_probe_parse(content.start, content.end, &pr) != GWLOAD_OK)
+    {
+        return 0;
+    }
+
+    gwload_probe_record(c, &pr);
+
+    return 1;
 }
 
 

@@ -33,6 +33,7 @@ enum {
     GWLOAD_GW_N_RECONNECT,         /* op 7 */
     GWLOAD_GW_N_OP_UNEXPECTED,     /* unknown op, or not in this phase */
     GWLOAD_GW_N_DECODE_ERRORS,     /* not JSON, not text, bad fields */
+    GWLOAD_GW_N_MESSAGE_CREATE,
     GWLOAD_GW_N_CLOSE_1000,        /* 1000 .. 1015 */
     GWLOAD_GW_N_CLOSE_4000 = GWLOAD_GW_N_CLOSE_1000 + 16,  /* 4000 .. 4015 */
     GWLOAD_GW_N_CLOSE_OTHER = GWLOAD_GW_N_CLOSE_4000 + 16,

@@ -159,9 +159,11 @@ gwload_gw_report(gwload_conf_t *conf, gwload_result_t *r, FILE *f)
                            "heartbeat -> ACK");
 
     fprintf(f, "  dispatches      READY %" PRIu64 ", GUILD_CREATE %" PRIu64
-            " (%" PRIu64 " unexpected), other %" PRIu64 "\n",
+            " (%" PRIu64 " unexpected), MESSAGE_CREATE %" PRIu64 ", other %"
+            PRIu64 "\n",
             p[GWLOAD_GW_N_READY], p[GWLOAD_GW_N_GUILD_CREATE],
-            p[GWLOAD_GW_N_GUILD_UNEXPECTED], p[GWLOAD_GW_N_DISPATCH_OTHER]);
+            p[GWLOAD_GW_N_GUILD_UNEXPECTED], p[GWLOAD_GW_N_MESSAGE_CREATE],
+            p[GWLOAD_GW_N_DISPATCH_OTHER]);
 
     fprintf(f, "  heartbeats      %" PRIu64 " sent, %" PRIu64 " on request, %"
             PRIu64 " acked, %" PRIu64 " zombies\n",
@@ -233,6 +235,7 @@ gwload_gw_report_json(gwload_conf_t *conf, gwload_result_t *r, FILE *f)
         { "identify_timeouts", GWLOAD_GW_N_SETUP_TIMEOUT },
         { "guild_create", GWLOAD_GW_N_GUILD_CREATE },
         { "guild_unexpected", GWLOAD_GW_N_GUILD_UNEXPECTED },
+        { "message_create", GWLOAD_GW_N_MESSAGE_CREATE },
         { "dispatch_other", GWLOAD_GW_N_DISPATCH_OTHER },
         { "heartbeats_sent", GWLOAD_GW_N_HB_SENT },
         { "heartbeats_requested", GWLOAD_GW_N_HB_REQUESTED },
@@ -272,9 +275,10 @@ gwload_gw_report_json(gwload_conf_t *conf, gwload_result_t *r, FILE *f)
     fprintf(f, ", \"identify_s\": %.3f, \"identify_rate\": %.1f", secs, rate);
 
     fprintf(f, ", \"dispatch\": {\"READY\": %" PRIu64 ", \"GUILD_CREATE\": %"
-            PRIu64 ", \"other\": %" PRIu64 "}",
+            PRIu64 ", \"MESSAGE_CREATE\": %" PRIu64 ", \"other\": %" PRIu64
+            "}",
             p[GWLOAD_GW_N_READY], p[GWLOAD_GW_N_GUILD_CREATE],
-            p[GWLOAD_GW_N_DISPATCH_OTHER]);
+            p[GWLOAD_GW_N_MESSAGE_CREATE], p[GWLOAD_GW_N_DISPATCH_OTHER]);
 
     fprintf(f, ", \"close_codes\": {");
 

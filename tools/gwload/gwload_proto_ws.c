@@ -7,6 +7,11 @@
  * at a random offset so that connections do not ping in step) and measures
  * the ping -> pong round trip: the ping carries its send time, so no
  * per-connection state is needed.
+ *
+ * Every text message is scanned for a delivery probe (gwload_probe.h): a
+ * publisher's "gwload:<ns>[:<n>]" anywhere in it, e.g. nchan passing on
+ * what was POSTed.  --proto-opt probes=0 turns that off, and with it the
+ * reassembly of fragmented messages, as before probes.
  */
 
 
@@ -20,6 +25,8 @@
 
 static int gwload_proto_ws_configure(gwload_conf_t *conf);
 static int gwload_proto_ws_on_open(gwload_conn_t *c);
+static int gwload_proto_ws_on_message(gwload_conn_t *c, int opcode,
+    u_char *data, size_t len);
 static int gwload_proto_ws_on_control(gwload_conn_t *c, int opcode,
     u_char *data, size_t len);
 static int gwload_proto_ws_on_timer(gwload_conn_t *c);
@@ -28,7 +35,7 @@ static int gwload_proto_ws_on_timer(gwload_conn_t *c);
 const gwload_proto_t  gwload_proto_ws = {
     "ws",
     0,                              /* data_size */
-    0,                              /* want_payload */
+    1,                              /* want_payload: probes */
     { "pings_sent", "pongs_received" },
     { "ping_rtt" },
 
@@ -36,7 +43,7 @@ const gwload_proto_t  gwload_proto_ws = {
     NULL,                           /* cleanup */
     NULL,                           /* init */
     gwload_proto_ws_on_open,
-    NULL,                           /* on_message: the core counts */
+    gwload_proto_ws_on_message,
     gwload_proto_ws_on_control,
     gwload_proto_ws_on_timer,
     NULL,                           /* on_close */
@@ -51,10 +58,23 @@ const gwload_proto_t  gwload_proto_ws = {
 static int
 gwload_proto_ws_configure(gwload_conf_t *conf)
 {
-    if (conf->nproto_opts) {
-        fprintf(stderr, "gwload: protocol ws takes no --proto-opt (got "
-                "\"%s\")\n", conf->proto_opts[0]);
-        return GWLOAD_ERROR;
+    unsigned     i;
+    const char  *opt;
+
+    for (i = 0; i < conf->nproto_opts; i++) {
+        opt = conf->proto_opts[i];
+
+        if (strcmp(opt, "probes=1") == 0) {
+            conf->want_payload = 1;
+
+        } else if (strcmp(opt, "probes=0") == 0) {
+            conf->want_payload = 0;
+
+        } else {
+            fprintf(stderr, "gwload: protocol ws: unknown --proto-opt \"%s\" "
+                    "(known: probes=1|0)\n", opt);
+            return GWLOAD_ERROR;
+        }
     }
 
     return GWLOAD_OK;
@@ -73,6 +93,18 @@ gwload_proto_ws_on_open(gwload_conn_t *c)
     }
 
     return gwload_conn_timer(c, 1 + gwload_worker_random(c->worker) % ms);
+}
+
+
+static int
+gwload_proto_ws_on_message(gwload_conn_t *c, int opcode, u_char *data,
+    size_t len)
+{
+    if (opcode == GWLOAD_WS_OP_TEXT && data) {
+        (void) gwload_probe_scan(c, data, len);
+    }
+
+    return GWLOAD_OK;
 }
 
 

@@ -66,7 +66,7 @@ gwload_stats_destroy(gwload_shm_t *shm)
 }
 
 
-static size_t
+size_t
 gwload_hist_index(uint64_t v)
 {
     unsigned  msb, e;
@@ -88,7 +88,7 @@ gwload_hist_index(uint64_t v)
 
 /* the middle of a bucket */
 
-static double
+double
 gwload_hist_value(size_t i)
 {
     unsigned  e;
@@ -265,6 +265,8 @@ gwload_stats_sum(gwload_shm_t *shm, gwload_wstats_t *sum, int hist)
             sum->last_errno = w->last_errno;
         }
 
+        gwload_probe_sum(&sum->probe, &w->probe, hist);
+
         if (hist) {
             gwload_hist_merge(&sum->connect, &w->connect);
             gwload_hist_merge(&sum->handshake, &w->handshake);
@@ -292,9 +294,9 @@ gwload_stats_connecting(gwload_wstats_t *s)
 
 void
 gwload_stats_progress(gwload_conf_t *conf, gwload_wstats_t *s,
-    double elapsed, double rate, int tty)
+    double elapsed, double rate, double drate, int tty)
 {
-    char  dropped[48], extra[128];
+    char  dropped[48], extra[128], deliv[96];
 
     dropped[0] = '\0';
     extra[0] = ' ';
@@ -313,16 +315,18 @@ gwload_stats_progress(gwload_conf_t *conf, gwload_wstats_t *s,
         snprintf(dropped, sizeof(dropped), "  dropped %" PRIu64, s->dropped);
     }
 
+    gwload_probe_progress(s, drate, deliv, sizeof(deliv));
+
     /* on a terminal the line is redrawn in place */
 
     fprintf(stderr,
             "%s[%7.1fs] connecting %" PRIu64 "  established %" PRIu64
             "  failed %" PRIu64 "  closed %" PRIu64 "%s  rate %.0f/s"
-            "  msgs %" PRIu64 "%s%s",
+            "  msgs %" PRIu64 "%s%s%s",
             tty ? "\r" : "", elapsed, gwload_stats_connecting(s),
             s->open, s->failed,
             s->closed + s->close_unclean + s->dropped, dropped, rate,
-            s->msgs_in, extra, tty ? "\033[K" : "\n");
+            s->msgs_in, extra, deliv, tty ? "\033[K" : "\n");
 
     fflush(stderr);
 }
@@ -437,6 +441,8 @@ gwload_stats_report(gwload_conf_t *conf, gwload_result_t *r, FILE *f)
     } else {
         gwload_stats_proto_text(conf, s, f);
     }
+
+    gwload_probe_report(conf, r, f);
 
     fprintf(f, "  duration        %.2f s\n", r->duration);
 
@@ -609,6 +615,9 @@ gwload_stats_json(gwload_conf_t *conf, gwload_result_t *r, const char *path)
     } else {
         gwload_stats_proto_json(conf, s, f);
     }
+
+    fprintf(f, ", ");
+    gwload_probe_report_json(conf, r, f);
 
     fprintf(f, ", \"duration_s\": %.3f, \"workers_lost\": %u"
             ", \"interrupted\": %s, \"ok\": %s}\n",

@@ -68,6 +68,40 @@ typedef enum {
 } gwload_phase_e;
 
 
+/* delivery probes (gwload_probe.h): per worker */
+typedef struct {
+    volatile uint64_t           deliveries;   /* probed + unprobed */
+    volatile uint64_t           probed;       /* with a timestamp */
+    volatile uint64_t           duplicates;   /* a :N again, same conn */
+    volatile uint64_t           unchecked;    /* :N too old to check */
+    volatile uint64_t           no_seq;       /* probes without :N */
+    volatile uint64_t           seq_overflow; /* N >= GWLOAD_PROBE_SEQS */
+    volatile uint64_t           clock_skew;   /* ts in the future */
+    volatile uint64_t           series_overflow; /* past the series */
+    volatile uint64_t           first_ns;     /* monotonic, 0: none */
+    volatile uint64_t           last_ns;
+    volatile uint64_t           seq_end;      /* highest N + 1 */
+    volatile uint64_t           sec_end;      /* highest second + 1 */
+    gwload_hist_t               latency;      /* publish -> receive, us */
+} gwload_probe_stats_t;
+
+
+/* delivery probes: what the parent works out at the end */
+typedef struct {
+    int64_t                     expect;       /* -1: not asked */
+    uint64_t                    messages_seen;   /* distinct :N */
+    uint64_t                    messages_unseen; /* no receiver below max */
+    uint64_t                    receivers_min;
+    uint64_t                    receivers_max;
+    uint64_t                    per_conn_min;
+    uint64_t                    per_conn_max;
+    uint64_t                    conns_short;  /* fewer than expect */
+    uint64_t                    conns_extra;  /* more than expect */
+    uint64_t                    missing;      /* sum of expect - count */
+    unsigned                    expect_failed:1; /* @FILE unreadable */
+} gwload_probe_total_t;
+
+
 /* per-protocol counters and latency histograms (gwload_proto.h) */
 #define GWLOAD_PROTO_COUNTERS       64
 #define GWLOAD_PROTO_HISTS          4
@@ -122,6 +156,7 @@ struct gwload_wstats_s {
     gwload_hist_t               handshake;    /* connect start -> 101 */
     gwload_hist_t               proto_hist[GWLOAD_PROTO_HISTS];
                                               /* named by the protocol */
+    gwload_probe_stats_t        probe;
 };
 
 
@@ -129,6 +164,7 @@ struct gwload_shm_s {
     uint64_t                    start_ns;
     uint64_t                    nworkers;
     int64_t                     parent_pid;
+    gwload_probe_area_t        *probe;        /* its own mapping */
     gwload_wstats_t             w[];
 };
 
@@ -155,12 +191,16 @@ typedef struct {
     unsigned                    proto_ok:1;   /* the protocol's verdict */
     unsigned                    ok:1;         /* both: the exit status */
     char                        proto_why[160];
+    gwload_probe_total_t        probe;
+    gwload_probe_area_t        *probe_area;
 } gwload_result_t;
 
 
 gwload_shm_t *gwload_stats_create(unsigned nworkers);
 void gwload_stats_destroy(gwload_shm_t *shm);
 
+size_t gwload_hist_index(uint64_t v);
+double gwload_hist_value(size_t i);
 void gwload_hist_add(gwload_hist_t *h, uint64_t us);
 void gwload_hist_merge(gwload_hist_t *dst, gwload_hist_t *src);
 void gwload_hist_pct(gwload_hist_t *h, gwload_pct_t *p);
@@ -168,7 +208,7 @@ void gwload_hist_pct(gwload_hist_t *h, gwload_pct_t *p);
 void gwload_stats_sum(gwload_shm_t *shm, gwload_wstats_t *sum, int hist);
 
 void gwload_stats_progress(gwload_conf_t *conf, gwload_wstats_t *sum,
-    double elapsed, double rate, int tty);
+    double elapsed, double rate, double drate, int tty);
 void gwload_stats_report(gwload_conf_t *conf, gwload_result_t *r, FILE *f);
 int gwload_stats_json(gwload_conf_t *conf, gwload_result_t *r,
     const char *path);

@@ -292,6 +292,13 @@ gwload_worker_init(gwload_worker_t *w)
         goto nomem;
     }
 
+    /* this worker's slots of the probe area (gwload_probe.h) */
+
+    w->probe_sec = w->shm->probe->sec + (size_t) w->id * GWLOAD_PROBE_SECONDS;
+    w->probe_seq = w->shm->probe->seq_recv
+                   + (size_t) w->id * GWLOAD_PROBE_SEQS;
+    w->probe_conn = w->shm->probe->conn_count;
+
     if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed)) {
         seed = gwload_now();
     }

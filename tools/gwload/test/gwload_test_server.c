@@ -26,6 +26,13 @@
  *   no-hello     send no Hello
  *   bad-json     send a message that is not JSON after the guilds
  *
+ * Publishing (both modes): a POST (any path) is answered 201 on a
+ * keep-alive connection, and its body is fanned out to every connection of
+ * this process: as a text message in plain mode (as nchan does), as the
+ * "d" of a MESSAGE_CREATE dispatch (with the connection's next s) to
+ * identified sessions in gateway mode.  So "gwload publish" can drive
+ * gwload subscribers through the mock, probes included.
+ *
  * One epoll loop per process, level-triggered; output is queued per
  * connection and flushed on EPOLLOUT.  -w N forks N processes sharing the
  * port with SO_REUSEPORT.  Each process prints its counts on stderr when it
@@ -49,11 +56,18 @@
  *   -T FILE        the valid tokens, one per line [any non-empty token]
  *   -M LIST        misbehaviours, comma-separated (above)
  *   -F K           ... on every K-th connection, by accept order [1]
+ *   -S STATUS      answer POSTs with this status [201]
+ *   -K N           close a POST connection after N requests, with
+ *                  "Connection: close" (as nginx's keepalive_requests) [0]
+ *   -D MS          fan POSTed bodies out MS after they came [0]
+ *   -x K           connections whose upgrade number is a multiple of K miss
+ *                  the second message fanned out [0: none]
  */
 
 
-#include "gwload.h"
+#include "gwload_test_server.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <strings.h>
 #include <time.h>
@@ -67,101 +81,32 @@
 #include <sys/wait.h>
 
 
-#define TS_BUF_MAX      16384
-
-/* PROTOCOL.md 1.10: every documented intent bit */
-#define TS_GW_INTENTS_ALL   53608447
-
-/* first guild id; connection n has guilds TS_GW_GUILD0 + n * 10000 + j */
-#define TS_GW_GUILD0        ((uint64_t) 1100000000000000000ULL)
-#define TS_GW_GUILDS_MAX    10000
-
-enum {
-    sw_free = 0,
-    sw_http,
-    sw_ws,
-    sw_closing
-};
-
-enum {
-    ts_gw_st_hello = 0,         /* Hello sent */
-    ts_gw_st_ready,             /* identified */
-    ts_gw_st_refused            /* op 9 sent */
-};
-
-
-#define TS_MIS(X)                                                             \
-    X(skip_ack,    "skip-ack")                                                \
-    X(no_ack,      "no-ack")                                                  \
-    X(seq_gap,     "seq-gap")                                                 \
-    X(seq_repeat,  "seq-repeat")                                              \
-    X(op9,         "op9")                                                     \
-    X(close4004,   "close4004")                                               \
-    X(op7,         "op7")                                                     \
-    X(hb_request,  "hb-request")                                              \
-    X(drop_guild,  "drop-guild")                                              \
-    X(no_hello,    "no-hello")                                                \
-    X(bad_json,    "bad-json")
-
-#define ts_mis_enum(id, name)   ts_mis_##id,
-enum { TS_MIS(ts_mis_enum) ts_mis_max };
-#undef ts_mis_enum
-
-#define ts_mis_name(id, name)   name,
-static const char  *ts_mis_names[] = { TS_MIS(ts_mis_name) NULL };
-#undef ts_mis_name
+/* POSTed bodies waiting for -D */
+#define TS_PENDING_MAX  4096
 
 
 typedef struct {
-    int         state;
-    uint32_t    len;
-    u_char     *buf;
-    uint64_t    opened;
-
-    u_char     *out;            /* queued output */
-    size_t      out_len;
-    size_t      out_pos;
-    size_t      out_cap;
-    unsigned    want_out:1;
-
-    uint32_t    n;              /* accept order, gateway */
-    int64_t     seq;            /* last s sent */
-    uint32_t    hbs;            /* heartbeats received */
-    uint8_t     gw;
-} ts_conn_t;
+    uint64_t    due;            /* ns */
+    size_t      len;
+    u_char     *body;
+} ts_pending_t;
 
 
-static struct {
-    struct sockaddr_in   addr;
-    int                  workers;
-    int                  status;
-    int                  bad_accept;
-    uint64_t             ping_ms;
-    uint64_t             msg_ms;
-    uint64_t             drop_ms;
-    int                  rst;
-
-    int                  gateway;
-    uint64_t             hello_ms;
-    uint32_t             guilds;
-    size_t               bulk;
-    uint32_t             extra;
-    size_t               frag;
-    unsigned             mis;
-    uint32_t             every;
-    char               **tokens;
-    size_t               ntokens;
-} ts;
-
-static ts_conn_t   *ts_conns;
+ts_conf_t           ts;
+ts_conn_t          *ts_conns;
 static int          ts_nconns;
 static int          ts_ep;
 static uint32_t     ts_accepted;
 static uint64_t     ts_upgrades, ts_closes, ts_frames;
-static uint64_t     ts_identifies, ts_bad_identifies, ts_heartbeats,
-                    ts_bad_heartbeats, ts_acks, ts_bad_query;
-static u_char      *ts_bulk, *ts_scratch;
-static size_t       ts_bulk_len, ts_scratch_size;
+uint64_t            ts_identifies, ts_bad_identifies, ts_heartbeats,
+                    ts_bad_heartbeats, ts_acks;
+static uint64_t     ts_bad_query;
+static uint64_t     ts_posts, ts_published, ts_fanout, ts_skipped;
+static int          ts_maxfd;
+static int          ts_spare = -1;      /* for accept() at EMFILE */
+static uint64_t     ts_emfile;
+static ts_pending_t ts_pending[TS_PENDING_MAX];
+static size_t       ts_pending_head, ts_pending_len;
 static volatile sig_atomic_t  ts_quit, ts_dump;
 
 
@@ -195,6 +140,13 @@ ts_stats(void)
             " frames, %" PRIu64 " closes\n", (int) getpid(), ts_upgrades,
             ts_frames, ts_closes);
 
+    if (ts_posts) {
+        fprintf(stderr, "gwload-test-server[%d]: publish: %" PRIu64
+                " posts, %" PRIu64 " published, %" PRIu64 " fanned out, %"
+                PRIu64 " skipped\n", (int) getpid(), ts_posts, ts_published,
+                ts_fanout, ts_skipped);
+    }
+
     if (ts.gateway) {
         fprintf(stderr, "gwload-test-server[%d]: gateway: %" PRIu64
                 " identifies, %" PRIu64 " bad_identifies, %" PRIu64
@@ -204,6 +156,12 @@ ts_stats(void)
                 ts_bad_heartbeats, ts_acks, ts_bad_query);
     }
 }
+
+
+static void ts_http(int fd, ts_conn_t *c, uint64_t now);
+static void ts_post(int fd, ts_conn_t *c, u_char *body, uint64_t now);
+static void ts_publish(u_char *body, size_t len);
+static uint64_t ts_publish_due(uint64_t now);
 
 
 static void
@@ -218,7 +176,7 @@ ts_close(int fd)
 
 /* queue output; ts_flush() sends it */
 
-static void
+void
 ts_send(int fd, const void *data, size_t len)
 {
     u_char     *p;
@@ -306,7 +264,7 @@ ts_flush(int fd)
 }
 
 
-static void
+void
 ts_frame_header(int fd, int b0, size_t len)
 {
     int     i;
@@ -339,7 +297,7 @@ ts_frame_header(int fd, int b0, size_t len)
 
 /* one message; in gateway mode split into frames of -f bytes */
 
-static void
+void
 ts_frame(int fd, int opcode, const u_char *data, size_t len)
 {
     size_t  n;
@@ -361,7 +319,7 @@ ts_frame(int fd, int opcode, const u_char *data, size_t len)
 }
 
 
-static void
+void
 ts_close_code(int fd, int code)
 {
     u_char  body[2];
@@ -377,411 +335,154 @@ ts_close_code(int fd, int code)
 }
 
 
-static int
-ts_mis(ts_conn_t *c, int m)
-{
-    return (ts.mis & (1u << m)) && c->n % ts.every == 0;
-}
-
-
-static void
-ts_gw_text(int fd, const char *s)
-{
-    ts_frame(fd, GWLOAD_WS_OP_TEXT, (const u_char *) s, strlen(s));
-}
-
+/*
+ * A POST: 201 (or -S), keep-alive unless -K says it is the last one; the
+ * body is fanned out now, or -D ms later.  Pipelined requests are taken in
+ * turn.
+ */
 
 static void
-ts_gw_hello(int fd, ts_conn_t *c)
+ts_post(int fd, ts_conn_t *c, u_char *body, uint64_t now)
 {
-    char  buf[128];
+    int            n, last;
+    char           out[256], *cl;
+    size_t         hlen, blen;
+    ts_pending_t  *pd;
 
-    c->n = ts_accepted++;
-    c->gw = ts_gw_st_hello;
+    c->buf[c->len] = '\0';
+    hlen = body - c->buf;
 
-    if (ts_mis(c, ts_mis_no_hello)) {
+    cl = strcasestr((char *) c->buf, "\r\nContent-Length:");
+    blen = (cl && cl < (char *) body) ? strtoul(cl + 17, NULL, 10) : 0;
+
+    if (blen > TS_BUF_MAX - hlen) {
+        ts_close(fd);
         return;
     }
 
-    snprintf(buf, sizeof(buf), "{\"t\":null,\"s\":null,\"op\":10,\"d\":"
-             "{\"heartbeat_interval\":%" PRIu64 ",\"_trace\":[\"mock\"]}}",
-             ts.hello_ms);
-    ts_gw_text(fd, buf);
-}
-
-
-static int
-ts_token_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char * const *) a, *(char * const *) b);
-}
-
-
-/* PROTOCOL.md 1.6: 0 if the Identify is good, else the close code */
-
-static int
-ts_gw_check_identify(gwload_gw_msg_t *m, gwload_json_t *shard)
-{
-    int                 rc, have, k;
-    char                tok[1100], *key;
-    int64_t             x, v[2];
-    gwload_json_t       k1, v1, k2, v2;
-    gwload_json_iter_t  it, pit;
-
-    if (gwload_json_iter(&it, &m->d, m->end) != GWLOAD_OK
-        || m->d.type != GWLOAD_JSON_OBJECT)
-    {
-        return 4002;
-    }
-
-    have = 0;
-    memset(shard, 0, sizeof(gwload_json_t));
-
-    while ((rc = gwload_json_next(&it, &k1, &v1)) == GWLOAD_OK) {
-
-        if (gwload_json_eq(&k1, "token")) {
-            if (v1.type != GWLOAD_JSON_STRING || v1.end == v1.start
-                || v1.end - v1.start >= (ptrdiff_t) sizeof(tok))
-            {
-                return 4004;
-            }
-
-            if (ts.ntokens) {
-                memcpy(tok, v1.start, v1.end - v1.start);
-                tok[v1.end - v1.start] = '\0';
-                key = tok;
-
-                if (bsearch(&key, ts.tokens, ts.ntokens, sizeof(char *),
-                            ts_token_cmp) == NULL)
-                {
-                    return 4004;
-                }
-            }
-
-            have |= 1;
-
-        } else if (gwload_json_eq(&k1, "intents")) {
-            if (gwload_json_int(&v1, &x) != GWLOAD_OK || x < 0
-                || (x & ~(int64_t) TS_GW_INTENTS_ALL))
-            {
-                return 4013;
-            }
-
-            have |= 2;
-
-        } else if (gwload_json_eq(&k1, "properties")) {
-            if (gwload_json_iter(&pit, &v1, v1.end) != GWLOAD_OK
-                || v1.type != GWLOAD_JSON_OBJECT)
-            {
-                return 4002;
-            }
-
-            while (gwload_json_next(&pit, &k2, &v2) == GWLOAD_OK) {
-                if (v2.type == GWLOAD_JSON_STRING
-                    && (gwload_json_eq(&k2, "os")
-                        || gwload_json_eq(&k2, "browser")
-                        || gwload_json_eq(&k2, "device")))
-                {
-                    have |= gwload_json_eq(&k2, "os") ? 4
-                            : gwload_json_eq(&k2, "browser") ? 8 : 16;
-                }
-            }
-
-        } else if (gwload_json_eq(&k1, "shard")) {
-            if (gwload_json_iter(&pit, &v1, v1.end) != GWLOAD_OK
-                || v1.type != GWLOAD_JSON_ARRAY)
-            {
-                return 4010;
-            }
-
-            for (k = 0; gwload_json_next(&pit, NULL, &v2) == GWLOAD_OK; k++) {
-                if (k > 1 || gwload_json_int(&v2, &v[k]) != GWLOAD_OK) {
-                    return 4010;
-                }
-            }
-
-            if (k != 2 || v[0] < 0 || v[1] < 1 || v[0] >= v[1]) {
-                return 4010;
-            }
-
-            *shard = v1;
-
-        } else if (gwload_json_eq(&k1, "large_threshold")) {
-            if (gwload_json_int(&v1, &x) != GWLOAD_OK || x < 50 || x > 250) {
-                return 4002;
-            }
-        }
-    }
-
-    if (rc != GWLOAD_DONE) {
-        return 4002;
-    }
-
-    if (!(have & 1)) {
-        return 4004;
-    }
-
-    if (!(have & 2)) {
-        return 4013;
-    }
-
-    return (have == 31) ? 0 : 4002;
-}
-
-
-/* READY, a GUILD_CREATE per guild, the extras, then the misbehaviours */
-
-static void
-ts_gw_ready(int fd, ts_conn_t *c, gwload_json_t *shard)
-{
-    u_char    *p, *last;
-    uint32_t   j;
-    uint64_t   base;
-
-    p = ts_scratch;
-    last = ts_scratch + ts_scratch_size;
-    base = TS_GW_GUILD0 + (uint64_t) c->n * TS_GW_GUILDS_MAX;
-
-    c->seq = 1;
-
-    p += snprintf((char *) p, last - p, "{\"t\":\"READY\",\"s\":1,\"op\":0,"
-                  "\"d\":{\"v\":10,\"user\":{\"id\":\"%" PRIu64 "\","
-                  "\"username\":\"bot%u\",\"discriminator\":\"0\","
-                  "\"global_name\":null,\"avatar\":null,\"bot\":true},"
-                  "\"guilds\":[", (uint64_t) 1000000000000000000ULL + c->n,
-                  c->n);
-
-    for (j = 0; j < ts.guilds && last - p > 256; j++) {
-        p += snprintf((char *) p, last - p, "%s{\"id\":\"%" PRIu64 "\","
-                      "\"unavailable\":true}", j ? "," : "", base + j);
-    }
-
-    p += snprintf((char *) p, last - p, "],\"session_id\":\"%08x%08x\","
-                  "\"resume_gateway_url\":\"ws://127.0.0.1:%d\"",
-                  c->n, (unsigned) getpid(), ntohs(ts.addr.sin_port));
-
-    if (shard->type == GWLOAD_JSON_ARRAY) {
-        p += snprintf((char *) p, last - p, ",\"shard\":%.*s",
-                      (int) (shard->end - shard->start), shard->start);
-    }
-
-    p += snprintf((char *) p, last - p, ",\"application\":{\"id\":\"%"
-                  PRIu64 "\",\"flags\":0}}}",
-                  (uint64_t) 1000000000000000000ULL + c->n);
-
-    ts_frame(fd, GWLOAD_WS_OP_TEXT, ts_scratch, p - ts_scratch);
-
-    for (j = 0; j < ts.guilds; j++) {
-
-        if (j == ts.guilds - 1 && ts_mis(c, ts_mis_drop_guild)) {
-            break;
-        }
-
-        if (!(j == 0 && ts_mis(c, ts_mis_seq_repeat))) {
-            c->seq += (j == 0 && ts_mis(c, ts_mis_seq_gap)) ? 2 : 1;
-        }
-
-        /* the id last: the client has to skip the whole guild to find it */
-
-        p = ts_scratch;
-        p += snprintf((char *) p, last - p, "{\"t\":\"GUILD_CREATE\",\"s\":%"
-                      PRId64 ",\"op\":0,\"d\":{\"name\":\"guild {%u}\","
-                      "\"unavailable\":false,\"member_count\":2,\"large\":"
-                      "false,\"joined_at\":\"2024-01-01T00:00:00+00:00\","
-                      "\"channels\":[{\"id\":\"%" PRIu64 "\",\"type\":0,"
-                      "\"name\":\"general\"}],\"roles\":[],\"members\":[",
-                      c->seq, j, base + j);
-
-        memcpy(p, ts_bulk, ts_bulk_len);
-        p += ts_bulk_len;
-
-        p += snprintf((char *) p, last - p, "],\"voice_states\":[],"
-                      "\"id\":\"%" PRIu64 "\"}}", base + j);
-
-        ts_frame(fd, GWLOAD_WS_OP_TEXT, ts_scratch, p - ts_scratch);
-    }
-
-    for (j = 0; j < ts.extra; j++) {
-        p = ts_scratch;
-        p += snprintf((char *) p, last - p, "{\"t\":\"MESSAGE_CREATE\",\"s\":%"
-                      PRId64 ",\"op\":0,\"d\":{\"id\":\"%u\",\"channel_id\":"
-                      "\"1\",\"guild_id\":\"%" PRIu64 "\",\"content\":"
-                      "\"hello \\\"%u\\\"\",\"author\":{\"id\":\"2\"}}}",
-                      ++c->seq, j, base, j);
-        ts_frame(fd, GWLOAD_WS_OP_TEXT, ts_scratch, p - ts_scratch);
-    }
-
-    if (ts_mis(c, ts_mis_op7)) {
-        ts_gw_text(fd, "{\"t\":null,\"s\":null,\"op\":7,\"d\":null}");
-    }
-
-    if (ts_mis(c, ts_mis_hb_request)) {
-        ts_gw_text(fd, "{\"t\":null,\"s\":null,\"op\":1,\"d\":null}");
-    }
-
-    if (ts_mis(c, ts_mis_bad_json)) {
-        ts_gw_text(fd, "{\"op\":0,\"s\":");
-    }
-}
-
-
-static void
-ts_gw_message(int fd, ts_conn_t *c, u_char *data, size_t len)
-{
-    int               code;
-    int64_t           x;
-    gwload_json_t     shard;
-    gwload_gw_msg_t   m;
-
-    /* PROTOCOL.md 1.1: client messages of at most 4096 bytes */
-
-    memset(&shard, 0, sizeof(gwload_json_t));
-
-    if (len > GWLOAD_GW_CLIENT_MAX
-        || gwload_gw_decode(data, len, &m) != GWLOAD_OK)
-    {
-        ts_close_code(fd, 4002);
+    if (c->len < hlen + blen) {
         return;
     }
 
-    switch (m.op) {
+    ts_posts++;
+    c->posts++;
 
-    case GWLOAD_GW_OP_HEARTBEAT:
-        c->hbs++;
-        ts_heartbeats++;
+    last = (ts.post_keepalive && c->posts >= ts.post_keepalive);
 
-        if (m.d.type == GWLOAD_JSON_NUMBER) {
-            if (gwload_json_int(&m.d, &x) != GWLOAD_OK || x < 1
-                || x > c->seq)
-            {
-                ts_bad_heartbeats++;
+    n = snprintf(out, sizeof(out), "HTTP/1.1 %d Test\r\nContent-Type: "
+                 "text/plain\r\nContent-Length: 3\r\n%s\r\nok\n",
+                 ts.post_status, last ? "Connection: close\r\n" : "");
+    ts_send(fd, out, n);
+
+    if (ts.post_status >= 200 && ts.post_status < 300) {
+
+        if (ts.delay_ms == 0) {
+            ts_publish(body, blen);
+
+        } else if (ts_pending_len < TS_PENDING_MAX) {
+            pd = &ts_pending[(ts_pending_head + ts_pending_len++)
+                             % TS_PENDING_MAX];
+            pd->due = now + ts.delay_ms * GWLOAD_MSEC;
+            pd->len = blen;
+            pd->body = malloc(blen ? blen : 1);
+
+            if (pd->body) {
+                memcpy(pd->body, body, blen);
             }
+        }
+    }
 
-        } else if (m.d.type != GWLOAD_JSON_NULL) {
-            ts_bad_heartbeats++;
+    if (last) {
+        ts_flush(fd);
+
+        if (ts_conns[fd].state) {
+            ts_close(fd);
         }
 
-        if (ts_mis(c, ts_mis_no_ack)
-            || (c->hbs == 1 && ts_mis(c, ts_mis_skip_ack)))
+        return;
+    }
+
+    memmove(c->buf, body + blen, c->len - (hlen + blen));
+    c->len -= hlen + blen;
+
+    if (c->len) {
+        ts_http(fd, c, now);
+    }
+}
+
+
+/*
+ * One published message to every open connection of this process: the
+ * body itself in plain mode, a MESSAGE_CREATE with it as "d" in gateway
+ * mode; -x leaves some connections out of the second message.
+ */
+
+static void
+ts_publish(u_char *body, size_t len)
+{
+    int         fd, n;
+    char        head[96];
+    ts_conn_t  *c;
+    uint64_t    k;
+
+    k = ts_published++;
+
+    for (fd = 0; fd <= ts_maxfd; fd++) {
+        c = &ts_conns[fd];
+
+        if (c->state != sw_ws
+            || (ts.gateway && c->gw != ts_gw_st_ready))
         {
-            return;
-        }
-
-        ts_acks++;
-        ts_gw_text(fd, "{\"t\":null,\"s\":null,\"op\":11,\"d\":null}");
-        return;
-
-    case GWLOAD_GW_OP_IDENTIFY:
-        if (c->gw != ts_gw_st_hello) {
-            ts_close_code(fd, 4005);
-            return;
-        }
-
-        code = ts_gw_check_identify(&m, &shard);
-
-        if (code) {
-            ts_bad_identifies++;
-            ts_close_code(fd, code);
-            return;
-        }
-
-        ts_identifies++;
-
-        if (ts_mis(c, ts_mis_close4004)) {
-            ts_close_code(fd, 4004);
-            return;
-        }
-
-        if (ts_mis(c, ts_mis_op9)) {
-            c->gw = ts_gw_st_refused;
-            ts_gw_text(fd, "{\"t\":null,\"s\":null,\"op\":9,\"d\":false}");
-            return;
-        }
-
-        c->gw = ts_gw_st_ready;
-        ts_gw_ready(fd, c, &shard);
-        return;
-
-    default:
-        ts_close_code(fd, c->gw == ts_gw_st_ready ? 4001 : 4003);
-        return;
-    }
-}
-
-
-/* members {...},{...} of about "size" bytes, built once */
-
-static int
-ts_gw_init(void)
-{
-    int     n;
-    size_t  len;
-    char    one[512];
-
-    ts_bulk = malloc(ts.bulk + sizeof(one));
-    if (ts_bulk == NULL) {
-        return -1;
-    }
-
-    ts_bulk_len = 0;
-
-    for (n = 0; ts_bulk_len < ts.bulk; n++) {
-        len = snprintf(one, sizeof(one), "%s{\"user\":{\"id\":\"%d\","
-                       "\"username\":\"member [%d]\",\"avatar\":null,"
-                       "\"bot\":false},\"roles\":[\"1\"],\"nick\":"
-                       "\"nick \\\"%d\\\" \\\\\",\"joined_at\":"
-                       "\"2024-01-01T00:00:00+00:00\",\"deaf\":false,"
-                       "\"mute\":false}", n ? "," : "", n, n, n);
-        memcpy(ts_bulk + ts_bulk_len, one, len);
-        ts_bulk_len += len;
-    }
-
-    ts_scratch_size = ts_bulk_len + 64 * (ts.guilds + 64) + 4096;
-    ts_scratch = malloc(ts_scratch_size);
-
-    return ts_scratch ? 0 : -1;
-}
-
-
-static int
-ts_gw_tokens(const char *file)
-{
-    FILE    *f;
-    char     line[1100], **t;
-    size_t   cap, n;
-
-    f = fopen(file, "r");
-    if (f == NULL) {
-        perror(file);
-        return -1;
-    }
-
-    cap = 0;
-
-    while (fgets(line, sizeof(line), f)) {
-        n = strcspn(line, "\r\n");
-        line[n] = '\0';
-
-        if (n == 0) {
             continue;
         }
 
-        if (ts.ntokens == cap) {
-            cap = cap ? 2 * cap : 1024;
-            t = realloc(ts.tokens, cap * sizeof(char *));
-            if (t == NULL) {
-                fclose(f);
-                return -1;
-            }
-            ts.tokens = t;
+        if (ts.skip_every && k == 1 && c->n % ts.skip_every == 0) {
+            ts_skipped++;
+            continue;
         }
 
-        ts.tokens[ts.ntokens++] = strdup(line);
+        ts_fanout++;
+
+        if (!ts.gateway) {
+            ts_frame(fd, GWLOAD_WS_OP_TEXT, body, len);
+            ts_flush(fd);
+            continue;
+        }
+
+        n = snprintf(head, sizeof(head), "{\"op\":0,\"s\":%" PRId64 ","
+                     "\"t\":\"MESSAGE_CREATE\",\"d\":", ++c->seq);
+
+        ts_frame_header(fd, 0x80 | GWLOAD_WS_OP_TEXT, n + len + 1);
+        ts_send(fd, head, n);
+        ts_send(fd, body, len);
+        ts_send(fd, "}", 1);
+        ts_flush(fd);
     }
+}
 
-    fclose(f);
 
-    qsort(ts.tokens, ts.ntokens, sizeof(char *), ts_token_cmp);
+/* -D: the bodies whose time has come; returns the next due time or 0 */
+
+static uint64_t
+ts_publish_due(uint64_t now)
+{
+    ts_pending_t  *pd;
+
+    while (ts_pending_len) {
+        pd = &ts_pending[ts_pending_head];
+
+        if (pd->due > now) {
+            return pd->due;
+        }
+
+        if (pd->body) {
+            ts_publish(pd->body, pd->len);
+            free(pd->body);
+        }
+
+        ts_pending_head = (ts_pending_head + 1) % TS_PENDING_MAX;
+        ts_pending_len--;
+    }
 
     return 0;
 }
@@ -802,6 +503,11 @@ ts_http(int fd, ts_conn_t *c, uint64_t now)
         if (c->len >= TS_BUF_MAX) {
             ts_close(fd);
         }
+        return;
+    }
+
+    if (c->len >= 5 && memcmp(c->buf, "POST ", 5) == 0) {
+        ts_post(fd, c, end + 4, now);
         return;
     }
 
@@ -850,6 +556,7 @@ ts_http(int fd, ts_conn_t *c, uint64_t now)
     c->len = 0;
     c->state = sw_ws;
     c->opened = now;
+    c->n = ts_accepted++;
     ts_upgrades++;
 
     ts_send(fd, out, n);
@@ -1103,6 +810,32 @@ ts_accept(int lfd)
 
     for ( ;; ) {
         fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+        if (fd == -1 && (errno == EMFILE || errno == ENFILE)
+            && ts_spare != -1)
+        {
+            /*
+             * Out of descriptors: the listen socket stays readable and
+             * would spin the loop.  Take the connection with the spare
+             * descriptor and drop it.
+             */
+
+            if (!ts_emfile++) {
+                fprintf(stderr, "gwload-test-server: accept4(): %s; "
+                        "dropping connections (use -w)\n", strerror(errno));
+            }
+
+            close(ts_spare);
+            fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+            if (fd != -1) {
+                close(fd);
+            }
+
+            ts_spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
+            continue;
+        }
+
         if (fd == -1) {
             return;
         }
@@ -1117,6 +850,10 @@ ts_accept(int lfd)
 
         ts_conns[fd].state = sw_http;
 
+        if (fd > ts_maxfd) {
+            ts_maxfd = fd;
+        }
+
         ev.events = EPOLLIN;
         ev.data.fd = fd;
         epoll_ctl(ts_ep, EPOLL_CTL_ADD, fd, &ev);
@@ -1128,10 +865,11 @@ static int
 ts_run(int lfd)
 {
     int                  i, n, fd, timeout;
-    uint64_t             now, next_ping, next_msg, next, step;
+    uint64_t             now, next_ping, next_msg, next, step, due;
     struct epoll_event   ev, events[512];
 
     ts_ep = epoll_create1(EPOLL_CLOEXEC);
+    ts_spare = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
     ev.events = EPOLLIN;
     ev.data.fd = lfd;
@@ -1156,6 +894,12 @@ ts_run(int lfd)
 
         if (step && (next == 0 || now + step < next)) {
             next = now + step;
+        }
+
+        due = ts_publish_due(now);
+
+        if (due && (next == 0 || due < next)) {
+            next = due;
         }
 
         timeout = next ? (int) ((next > now ? next - now : 0)
@@ -1219,34 +963,6 @@ ts_run(int lfd)
 }
 
 
-static int
-ts_mis_parse(char *list)
-{
-    int    k;
-    char  *name, *save;
-
-    for (name = strtok_r(list, ",", &save); name;
-         name = strtok_r(NULL, ",", &save))
-    {
-        for (k = 0; ts_mis_names[k]; k++) {
-            if (strcmp(name, ts_mis_names[k]) == 0) {
-                break;
-            }
-        }
-
-        if (ts_mis_names[k] == NULL) {
-            fprintf(stderr, "gwload-test-server: unknown misbehaviour "
-                    "\"%s\"\n", name);
-            return -1;
-        }
-
-        ts.mis |= 1u << k;
-    }
-
-    return 0;
-}
-
-
 int
 main(int argc, char **argv)
 {
@@ -1263,8 +979,10 @@ main(int argc, char **argv)
     ts.hello_ms = 41250;
     ts.guilds = 1;
     ts.every = 1;
+    ts.post_status = 201;
 
-    while ((ch = getopt(argc, argv, "l:w:s:aP:m:d:rGI:g:b:e:f:T:M:F:"))
+    while ((ch = getopt(argc, argv,
+                        "l:w:s:aP:m:d:rGI:g:b:e:f:T:M:F:S:K:D:x:"))
            != -1)
     {
         switch (ch) {
@@ -1339,6 +1057,21 @@ main(int argc, char **argv)
             if (ts.every == 0) {
                 goto usage;
             }
+            break;
+        case 'S':
+            ts.post_status = atoi(optarg);
+            if (ts.post_status < 100 || ts.post_status > 599) {
+                goto usage;
+            }
+            break;
+        case 'K':
+            ts.post_keepalive = (uint32_t) strtoul(optarg, NULL, 10);
+            break;
+        case 'D':
+            ts.delay_ms = strtoull(optarg, NULL, 10);
+            break;
+        case 'x':
+            ts.skip_every = (uint32_t) strtoul(optarg, NULL, 10);
             break;
         default:
             goto usage;
@@ -1437,6 +1170,7 @@ usage:
     fprintf(stderr, "usage: gwload-test-server [-l ADDR:PORT] [-w N] "
             "[-s STATUS] [-a] [-P MS] [-m MS] [-d MS] [-r]\n"
             "       [-G [-I MS] [-g N] [-b BYTES] [-e N] [-f BYTES] "
-            "[-T FILE] [-M LIST] [-F K]]\n");
+            "[-T FILE] [-M LIST] [-F K]]\n"
+            "       [-S STATUS] [-K N] [-D MS] [-x K]\n");
     return 2;
 }

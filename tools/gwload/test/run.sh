@@ -5,7 +5,7 @@
 #
 #   BUILD=/abs/build sh tools/gwload/test/run.sh
 #
-# Loopback only, bounded: about 30 s.  Prints "N passed, N failed" last.
+# Loopback only, bounded: about 50 s.  Prints "N passed, N failed" last.
 
 BUILD=${BUILD:-$(cd "$(dirname "$0")/../../.." && pwd)/build}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -323,6 +323,194 @@ echo "# 5000 identifies against the mock: $(json_get "$TMP/r.json" \
     gateway.identify_rate 2>/dev/null)/s, identify p50 $(json_get \
     "$TMP/r.json" gateway.identify_ms.p50 2>/dev/null) ms, p99 $(json_get \
     "$TMP/r.json" gateway.identify_ms.p99 2>/dev/null) ms"
+
+# --- probes and gwload publish, through the mock's POST fan-out ---
+
+# jcheck NAME FILE EXPR: a Python expression over the JSON d is true
+jcheck() {
+    if python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)' "$2" "$3" 2>>"$TMP/err"
+    then
+        ok "$1"
+    else
+        not_ok "$1"
+        echo "#   false: $3"
+    fi
+}
+
+# sub_start ARGS...: subscribers held in the background until sub_stop
+sub_start() {
+    "$GWLOAD" --no-progress --json "$TMP/sub.json" --hold forever "$@" \
+        >"$TMP/sub.out" 2>"$TMP/sub.err" &
+    sub=$!
+    i=0
+    while ! grep -q holding "$TMP/sub.err" 2>/dev/null && [ $i -lt 100 ]
+    do
+        i=$((i + 1))
+        sleep 0.1
+    done
+}
+
+# sub_stop: SIGINT, then $sub_rc; the outputs become $TMP/out and err
+sub_stop() {
+    kill -INT "$sub"
+    wait "$sub"
+    sub_rc=$?
+    cp "$TMP/sub.out" "$TMP/out"
+    cp "$TMP/sub.err" "$TMP/err"
+}
+
+# publish ARGS...: gwload publish, JSON in $TMP/pub.json, $pub_rc
+publish() {
+    "$GWLOAD" publish --no-progress --json "$TMP/pub.json" "$@" \
+        >"$TMP/out" 2>"$TMP/err"
+    pub_rc=$?
+}
+
+start_server;                   pub=$port
+start_server -D 50;             pubslow=$port
+start_server -x 10;             pubskip=$port
+start_server -G -I 500;         pubgw=$port
+start_server -K 10;             pubka=$port
+start_server -S 503;            pub503=$port
+body='{"content":"%T","channel_id":"1"}'
+
+sub_start --url "ws://127.0.0.1:$pub/sub/a" -n 200 -r 0 --procs 2 \
+    --expect-messages @"$TMP/pub.json"
+publish --url "http://127.0.0.1:$pub/pub/a" --body "$body" --rates 20,40 \
+    --step 1
+sub_stop
+if [ "$pub_rc" = 0 ] && [ "$sub_rc" = 0 ]; then
+    ok "probes: 200 ws subscribers over 2 procs, rates 20,40 (exit 0)"
+else
+    not_ok "probes: 200 ws subscribers, exit $pub_rc and $sub_rc"
+fi
+jcheck "publish: 2 steps, every request 2xx, numbers 0.." "$TMP/pub.json" \
+    'd["accepted"] == d["sent"] == d["messages"] >= 55 and len(d["steps"]) == 2
+     and d["steps"][1]["first_n"] == d["steps"][0]["sent"]
+     and d["status"] == {"201": d["sent"]}'
+cp "$TMP/pub.json" "$TMP/pub1.json"
+jcheck "probes: every message reached all 200, none missing" \
+    "$TMP/sub.json" \
+    'd["probe"]["deliveries"] == d["probe"]["probed"] == 200 * d["probe"]
+     ["expect_messages"] and d["probe"]["missing"] == 0
+     and d["probe"]["receivers_min"] == d["probe"]["receivers_max"] == 200
+     and d["probe"]["messages_seen"] == d["probe"]["expect_messages"]
+     and d["probe"]["duplicates"] == 0 and d["probe"]["clock_skew"] == 0
+     and d["probe"]["latency_ms"]["n"] == d["probe"]["deliveries"]'
+jcheck "probes: the per-second series adds up" "$TMP/sub.json" \
+    'sum(d["probe"]["series"]["deliveries"]) == d["probe"]["deliveries"]
+     and len([x for x in d["probe"]["series"]["deliveries"] if x]) >= 2
+     and all((p is None) == (n == 0) for p, n in
+             zip(d["probe"]["series"]["p99_ms"],
+                 d["probe"]["series"]["probed"]))
+     and 1.5 < d["probe"]["window_s"] < 2.5'
+if grep -q "^  delivery     ms  p50" "$TMP/out" \
+   && grep -q "^  missing         0 (expected" "$TMP/out"
+then
+    ok "probes: delivery latency and missing in the summary"
+else
+    not_ok "probes: delivery latency and missing in the summary"
+fi
+
+sub_start --url "ws://127.0.0.1:$pubslow/sub/a" -n 50 -r 0
+publish --url "http://127.0.0.1:$pubslow/pub/a" --body "x %T y" --rate 10 \
+    --duration 1
+sub_stop
+jcheck "probes: a 50 ms server delay is measured" "$TMP/sub.json" \
+    'd["probe"]["probed"] == 500 and d["probe"]["latency_ms"]["min"] >= 50
+     and d["probe"]["latency_ms"]["p50"] < 70'
+
+sub_start --url "ws://127.0.0.1:$pubskip/sub/a" -n 100 -r 0 \
+    --expect-messages 10
+publish --url "http://127.0.0.1:$pubskip/pub/a" --body "%T" --rate 20 \
+    --duration 0.5
+sub_stop
+if [ "$sub_rc" = 1 ] && grep -q "10 connections got fewer than 10" "$TMP/out"
+then
+    ok "probes: missed messages fail --expect-messages"
+else
+    not_ok "probes: missed messages fail --expect-messages (exit $sub_rc)"
+fi
+jcheck "probes: 10 connections short, message 1 reached 90" "$TMP/sub.json" \
+    'd["probe"]["connections_short"] == 10 and d["probe"]["missing"] == 10
+     and d["probe"]["receivers_min"] == 90
+     and d["probe"]["receivers_max"] == 100
+     and d["probe"]["per_conn_min"] == 9'
+
+sub_start --url "ws://127.0.0.1:$pubgw/gateway" -n 100 -r 0 --procs 2 \
+    $tok --expect-messages @"$TMP/pub.json"
+publish --url "http://127.0.0.1:$pubgw/api/v10/channels/1/messages" \
+    --header "Authorization: Bot x" --body "$body" --rate 20 --duration 1
+sub_stop
+jcheck "probes: gateway MESSAGE_CREATEs, sequence kept, none missing" \
+    "$TMP/sub.json" \
+    'd["ok"] and d["gateway"]["message_create"] == 2000
+     and d["gateway"]["dispatch"]["MESSAGE_CREATE"] == 2000
+     and d["gateway"]["seq_errors"] == 0 and d["probe"]["probed"] == 2000
+     and d["probe"]["missing"] == 0 and d["probe"]["unprobed"] == 0'
+
+sub_start --url "ws://127.0.0.1:$pub/sub/a" -n 20 -r 0 --proto-opt probes=0
+publish --url "http://127.0.0.1:$pub/pub/a" --body "%T" --rate 20 \
+    --duration 0.5
+sub_stop
+jcheck "probes: --proto-opt probes=0 counts messages only" "$TMP/sub.json" \
+    'd["ok"] and d["probe"]["deliveries"] == 0 and d["text_in"] == 200'
+expect "protocol ws: an unknown --proto-opt is a usage error" 2 -- \
+    --url "ws://127.0.0.1:$plain/" --proto-opt probes=2
+
+# pacing: the achieved rate within 5 % of the target
+publish --url "http://127.0.0.1:$pub/pub/b" --body "%T" --rate 200 \
+    --duration 3
+jcheck "publish: 200/s for 3 s is paced within 5 %" "$TMP/pub.json" \
+    'd["ok"] and 570 <= d["sent"] <= 630 and d["skipped"] == 0
+     and abs(d["steps"][0]["achieved_rate"] - 200) <= 10'
+publish --url "http://127.0.0.1:$pub/pub/b" --body "%T" --rates 100,400,50 \
+    --step 1.5 --connections 2
+jcheck "publish: steps of 100, 400, 50/s each within 5 %" "$TMP/pub.json" \
+    'd["ok"] and all(abs(s["achieved_rate"] - s["rate"]) <= 0.05 * s["rate"]
+                     and 1.45 < s["duration_s"] < 1.55 for s in d["steps"])
+     and abs(d["steps"][1]["start_s"] - 1.5) < 0.01'
+echo "# publish pacing: $(json_get "$TMP/pub.json" steps 2>/dev/null |
+    python3 -c 'import sys, ast
+print(", ".join("%g/s -> %.1f/s" % (s["rate"], s["achieved_rate"])
+                for s in ast.literal_eval(sys.stdin.read())))')"
+
+publish --url "http://127.0.0.1:$pubka/pub/b" --body "%T" --rate 100 \
+    --duration 1 --connections 1
+jcheck "publish: Connection: close every 10 requests, reconnected" \
+    "$TMP/pub.json" \
+    'd["ok"] and d["connects"] >= 10 and d["errors"] == 0'
+
+publish --url "http://127.0.0.1:$pub503/pub/b" --body "%T" --rate 50 \
+    --duration 0.2
+if [ "$pub_rc" = 1 ]; then
+    jcheck "publish: a 503 is an error (exit 1)" "$TMP/pub.json" \
+        'not d["ok"] and d["error_kinds"]["status"] == d["sent"] > 0
+         and d["status"] == {"503": d["sent"]}'
+else
+    not_ok "publish: a 503 is an error (exit $pub_rc)"
+fi
+
+publish --url "http://127.0.0.1:$refused/pub/b" --body "%T" --rate 50 \
+    --duration 0.3
+if [ "$pub_rc" = 1 ]; then
+    jcheck "publish: connection refused (exit 1)" "$TMP/pub.json" \
+        'd["sent"] == 0 and d["error_kinds"]["connect"] >= 4'
+else
+    not_ok "publish: connection refused (exit $pub_rc)"
+fi
+
+publish --url "http://127.0.0.1:$pub/" --body "50%" --rate 1 --duration 1
+[ "$pub_rc" = 2 ] && ok "publish: a bad template is a usage error" ||
+    not_ok "publish: a bad template is a usage error (exit $pub_rc)"
+publish --url "http://127.0.0.1:$pub/" --body "%T" --rates 1,2
+[ "$pub_rc" = 2 ] && ok "publish: --rates without --step is a usage error" ||
+    not_ok "publish: --rates without --step is a usage error (exit $pub_rc)"
+expect "--expect-messages takes N or @FILE" 2 -- \
+    --url "ws://127.0.0.1:$plain/" --expect-messages x
 
 echo "$passed passed, $failed failed"
 [ $failed = 0 ]
