@@ -113,19 +113,23 @@ ngx_gateway_deliver_queue(ngx_gateway_main_conf_t *gmcf)
                 continue;
             }
 
+            /* written right here, not from a posted event per socket */
+
+            ngx_ws_begin(d->ws);
+
             if (d->kill_code) {
                 ngx_gateway_close(d->ws, d->kill_code);
-                continue;
-            }
 
-            if (d->rc == NGX_DECLINED) {
+            } else if (d->rc == NGX_DECLINED) {
                 ngx_gateway_invalidate(d->ws,
                                        "dispatches outran the resume ring");
-                continue;
+
+            } else {
+                (void) ngx_gateway_write_blobs(d->ws, zone, &blobs[d->first],
+                                               d->n);
             }
 
-            (void) ngx_gateway_write_blobs(d->ws, zone, &blobs[d->first],
-                                           d->n);
+            ngx_ws_end(d->ws);
         }
     }
 

@@ -245,6 +245,8 @@ void ngx_ws_abort(ngx_ws_conn_t *ws, const char *why);
 void ngx_ws_set_deadline(ngx_ws_conn_t *ws, ngx_msec_t after);
 void ngx_ws_post(ngx_ws_conn_t *ws);
 void ngx_ws_want_drained(ngx_ws_conn_t *ws);
+void ngx_ws_begin(ngx_ws_conn_t *ws);
+void ngx_ws_end(ngx_ws_conn_t *ws);
 
 
 #endif /* _NGX_WS_H_INCLUDED_ */

@@ -1079,6 +1079,27 @@ ngx_ws_set_deadline(ngx_ws_conn_t *ws, ngx_msec_t after)
 
 
 /*
+ * Work on a connection from outside its own events (a delivery drain):
+ * between ngx_ws_begin() and ngx_ws_end() output is queued without posting
+ * the write event, and ngx_ws_end() writes it at once (or closes the
+ * connection, which must not be touched after it).
+ */
+
+void
+ngx_ws_begin(ngx_ws_conn_t *ws)
+{
+    ws->in_handler = 1;
+}
+
+
+void
+ngx_ws_end(ngx_ws_conn_t *ws)
+{
+    ngx_ws_finalize(ws);
+}
+
+
+/*
  * The protocol's drained() is called once the output queue has been
  * written out (right away if it is empty).
  */
