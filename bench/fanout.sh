@@ -13,18 +13,23 @@
 # Each message carries gwload:<send time ns>:<n>; the subscribers time
 # every delivery.  Per rate step: deliveries per second and p50/p99
 # latency over the step's seconds (the first one left out as transition).
-# A step is sustained when its deliveries per second are at least 99% of
+# A step is sustained when the publisher achieved its rate (95%: the
+# pacing's first token), its deliveries per second are at least 99% of
 # rate x SUBS and its p99 stays under 1 s.
 #
-#   bench/fanout.sh            (SUBS=20000 RATES=1,2,5,10,20,40 STEP=10)
+#   bench/fanout.sh      (SUBS=20000 RATES=1,2,5,10,20,40,60,80 STEP=10)
 set -euo pipefail
 
 source "$(dirname "$0")/lib.sh"
 
 subs=${SUBS:-20000}
-rates=${RATES:-1,2,5,10,20,40}
+rates=${RATES:-1,2,5,10,20,40,60,80}
 step=${STEP:-10}
 settle=${SETTLE:-5}
+
+# nchan answers a publish only after its fan-out: enough connections that
+# the publisher is never what limits the rate (the same for both)
+publishers=${PUBLISHERS:-16}
 
 nsteps=$(echo "$rates" | tr ',' '\n' | wc -l)
 hold=$((settle + nsteps * step + 10))
@@ -76,6 +81,7 @@ sleep "$settle"
     --url "http://127.0.0.1:$PORT/api/v10/channels/$channel/messages" \
     --header "Authorization: Bot $(cat "$RUN_DIR/publisher.txt")" \
     --body '{"content":"%T"}' --rates "$rates" --step "$step" \
+    --connections "$publishers" \
     --no-progress --json "$work/gateway-publisher.json" \
     > "$work/gateway-publisher.out" 2>&1 || true
 
@@ -99,7 +105,7 @@ error_log             logs/error.log warn;
 pid                   nginx.pid;
 
 events {
-    worker_connections  16384;
+    worker_connections  19000;
 }
 
 http {
@@ -117,8 +123,9 @@ http {
         listen  127.0.0.1:$nchan_port reuseport backlog=4096;
 
         location = /sub {
-            nchan_subscriber   websocket;
-            nchan_channel_id   fanout;
+            nchan_subscriber                websocket;
+            nchan_channel_id                fanout;
+            nchan_subscriber_first_message  newest;
         }
 
         location = /pub {
@@ -144,6 +151,7 @@ sleep "$settle"
 
 "$build/bin/gwload" publish --url "http://127.0.0.1:$nchan_port/pub" \
     --body '%T' --rates "$rates" --step "$step" --no-progress \
+    --connections "$publishers" \
     --json "$work/nchan-publisher.json" \
     > "$work/nchan-publisher.out" 2>&1 || true
 
@@ -181,7 +189,7 @@ def steps(name):
                "p99_ms": round(max(p99), 1) if p99 else None,
                "post_p99_ms": st["post_ms"]["p99"]}
         row["sustained"] = (per_s >= 0.99 * rate * subs
-                            and st["achieved_rate"] >= 0.99 * rate
+                            and st["achieved_rate"] >= 0.95 * rate
                             and row["p99_ms"] is not None
                             and row["p99_ms"] < 1000)
         rows.append(row)
