@@ -24,7 +24,6 @@ typedef struct ngx_gateway_role_s       ngx_gateway_role_t;
 typedef struct ngx_gateway_member_s     ngx_gateway_member_t;
 typedef struct ngx_gateway_session_s    ngx_gateway_session_t;
 typedef struct ngx_gateway_blob_s       ngx_gateway_blob_t;
-typedef struct ngx_gateway_ring_s       ngx_gateway_ring_t;
 typedef struct ngx_gateway_conn_s       ngx_gateway_conn_t;
 typedef struct ngx_gateway_chunking_s   ngx_gateway_chunking_t;
 
@@ -103,6 +102,8 @@ typedef struct {
     ngx_str_t                  node_id;
 
     ngx_msec_t                 resume_timeout;
+    ngx_uint_t                 resume_buffer;        /* dispatches */
+    size_t                     resume_buffer_size;   /* bytes */
     ngx_uint_t                 uses;             /* handlers configured */
 
     /* the per-worker machinery, set up in init_process */

@@ -25,8 +25,8 @@
 /* sessions taken off the dirty queue under one lock */
 #define NGX_GATEWAY_DELIVER_BATCH   64
 
-/* the blobs a batch may hold: room for whole rings, at least 16 */
-#define NGX_GATEWAY_DELIVER_BLOBS   2048
+/* the blobs a batch may hold: room for whole rings, at least 2 */
+#define NGX_GATEWAY_DELIVER_BLOBS   8192
 
 /* written frames whose blobs are released together, under one lock */
 #define NGX_GATEWAY_RELEASE_BATCH   1024
@@ -94,6 +94,8 @@ ngx_gateway_deliver_queue(ngx_gateway_main_conf_t *gmcf)
 
     zone = ngx_gateway_zone_get(gmcf);
     dirty = &zone->sh->workers[gmcf->slot].dirty;
+
+    ngx_gateway_evictions(gmcf);
 
     for (total = 0; total < NGX_GATEWAY_DELIVER_MAX; total += n) {
 
@@ -171,7 +173,7 @@ ngx_gateway_deliver_batch_locked(ngx_gateway_zone_t *zone, ngx_queue_t *dirty,
         q = ngx_queue_head(dirty);
         s = ngx_queue_data(q, ngx_gateway_session_t, link);
 
-        if (used + NGX_GATEWAY_RING_MAX > NGX_GATEWAY_DELIVER_BLOBS) {
+        if (used + NGX_GATEWAY_RING_LIMIT > NGX_GATEWAY_DELIVER_BLOBS) {
             break;
         }
 
@@ -225,7 +227,7 @@ ngx_gateway_deliver_session(ngx_ws_conn_t *ws)
     ngx_uint_t                n;
     ngx_gateway_zone_t       *zone;
     ngx_gateway_conn_t       *ctx;
-    ngx_gateway_blob_t       *blobs[NGX_GATEWAY_RING_MAX];
+    ngx_gateway_blob_t       *blobs[NGX_GATEWAY_RING_LIMIT];
     ngx_gateway_session_t    *s;
 
     ctx = ngx_ws_ctx(ws);
@@ -238,6 +240,11 @@ ngx_gateway_deliver_session(ngx_ws_conn_t *ws)
     zone = ngx_gateway_zone_get(ngx_gateway_main_conf());
 
     ngx_gateway_lock(zone);
+
+    if (!ngx_gateway_session_is(s, ws->connection)) {
+        ngx_gateway_unlock(zone);
+        return NGX_OK;
+    }
 
     if (s->dirty) {
         ngx_queue_remove(&s->link);
@@ -315,7 +322,7 @@ ngx_gateway_collect_locked(ngx_gateway_zone_t *zone,
     }
 
     for (seq = ctx->written + 1; seq <= s->seq; seq++) {
-        blob = ngx_gateway_ring_get(s, seq);
+        blob = ngx_gateway_ring_get(zone, s, seq);
         blob->refs++;
         blobs[(*n)++] = blob;
     }

@@ -260,6 +260,22 @@ ngx_gateway_session_mine(ngx_gateway_session_t *s)
 }
 
 
+/*
+ * The session still belongs to this very connection: a connection's
+ * pointer to its session is only followed after this check, since a
+ * resume elsewhere may have taken the session (and it may even be gone;
+ * the zone stays mapped, and a freed record cannot match all of these).
+ */
+
+ngx_uint_t
+ngx_gateway_session_is(ngx_gateway_session_t *s, ngx_connection_t *c)
+{
+    return ngx_gateway_session_mine(s)
+           && s->conn_index == (uint32_t) (c - ngx_cycle->connections)
+           && s->conn_number == c->number;
+}
+
+
 void
 ngx_gateway_doorbells_add_locked(ngx_gateway_doorbells_t *d,
     ngx_gateway_session_t *s)

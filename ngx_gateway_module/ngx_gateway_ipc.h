@@ -37,6 +37,8 @@ void ngx_gateway_doorbells_add_locked(ngx_gateway_doorbells_t *d,
 void ngx_gateway_doorbells_ring(ngx_gateway_doorbells_t *d);
 ngx_gateway_main_conf_t *ngx_gateway_main_conf(void);
 ngx_uint_t ngx_gateway_session_mine(ngx_gateway_session_t *s);
+ngx_uint_t ngx_gateway_session_is(ngx_gateway_session_t *s,
+    ngx_connection_t *c);
 
 /* ngx_gateway_deliver.c */
 void ngx_gateway_deliver_queue(ngx_gateway_main_conf_t *gmcf);

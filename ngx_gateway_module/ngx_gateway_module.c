@@ -18,6 +18,8 @@
 #define NGX_GATEWAY_DEFAULT_RATE_LIMIT    120
 #define NGX_GATEWAY_DEFAULT_RATE_WINDOW   60000
 #define NGX_GATEWAY_DEFAULT_RESUME        60000
+#define NGX_GATEWAY_DEFAULT_RESUME_BUFFER 128
+#define NGX_GATEWAY_DEFAULT_RESUME_BUFFER_SIZE  (1024 * 1024)
 #define NGX_GATEWAY_LARGE_MIN             50
 #define NGX_GATEWAY_LARGE_MAX             250
 
@@ -29,6 +31,8 @@
 
 static void *ngx_gateway_create_main_conf(ngx_conf_t *cf);
 static char *ngx_gateway_init_main_conf(ngx_conf_t *cf, void *conf);
+static char *ngx_gateway_resume_buffer(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static void *ngx_gateway_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_gateway_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -141,6 +145,13 @@ static ngx_command_t  ngx_gateway_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_gateway_main_conf_t, resume_timeout),
+      NULL },
+
+    { ngx_string("gateway_resume_buffer"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_gateway_resume_buffer,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
       NULL },
 
     { ngx_string("gateway_heartbeat_interval"),
@@ -258,8 +269,65 @@ ngx_gateway_create_main_conf(ngx_conf_t *cf)
     }
 
     gmcf->resume_timeout = NGX_CONF_UNSET_MSEC;
+    gmcf->resume_buffer = NGX_CONF_UNSET_UINT;
+    gmcf->resume_buffer_size = NGX_CONF_UNSET_SIZE;
 
     return gmcf;
+}
+
+
+/*
+ * "gateway_resume_buffer number [size];": each session's resume ring keeps
+ * at most this many dispatches (8..4096, rounded up to a power of two)
+ * and this many bytes of their bodies.
+ */
+
+static char *
+ngx_gateway_resume_buffer(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_gateway_main_conf_t *gmcf = conf;
+
+    ssize_t     size;
+    ngx_int_t   n;
+    ngx_uint_t  count;
+    ngx_str_t  *value;
+
+    if (gmcf->resume_buffer != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    n = ngx_atoi(value[1].data, value[1].len);
+
+    if (n < NGX_GATEWAY_RING_MIN || n > NGX_GATEWAY_RING_LIMIT) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid number of dispatches \"%V\": it must "
+                           "be from %d to %d", &value[1],
+                           NGX_GATEWAY_RING_MIN, NGX_GATEWAY_RING_LIMIT);
+        return NGX_CONF_ERROR;
+    }
+
+    for (count = NGX_GATEWAY_RING_MIN; count < (ngx_uint_t) n; count *= 2) {
+        /* void */
+    }
+
+    gmcf->resume_buffer = count;
+
+    if (cf->args->nelts == 3) {
+        size = ngx_parse_size(&value[2]);
+
+        if (size < 4096 || size > (ssize_t) NGX_MAX_UINT32_VALUE) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid size \"%V\": it must be from 4k "
+                               "to 4g-1", &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        gmcf->resume_buffer_size = (size_t) size;
+    }
+
+    return NGX_CONF_OK;
 }
 
 
@@ -272,6 +340,10 @@ ngx_gateway_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_conf_init_msec_value(gmcf->resume_timeout,
                              NGX_GATEWAY_DEFAULT_RESUME);
+    ngx_conf_init_uint_value(gmcf->resume_buffer,
+                             NGX_GATEWAY_DEFAULT_RESUME_BUFFER);
+    ngx_conf_init_size_value(gmcf->resume_buffer_size,
+                             NGX_GATEWAY_DEFAULT_RESUME_BUFFER_SIZE);
 
     if (gmcf->node_id.len == 0) {
         ngx_str_set(&gmcf->node_id, "1");

@@ -41,7 +41,6 @@ static void ngx_gateway_arm_heartbeat(ngx_ws_conn_t *ws);
 static ngx_int_t ngx_gateway_op_heartbeat(ngx_ws_conn_t *ws, json_t *d);
 static ngx_int_t ngx_gateway_op_presence(ngx_ws_conn_t *ws, json_t *d);
 static ngx_int_t ngx_gateway_op_voice_state(ngx_ws_conn_t *ws, json_t *d);
-static ngx_int_t ngx_gateway_op_resume(ngx_ws_conn_t *ws, json_t *d);
 
 
 const ngx_ws_handler_t  ngx_gateway_protocol = {
@@ -334,6 +333,17 @@ ngx_gateway_message(ngx_ws_conn_t *ws, ngx_uint_t opcode, u_char *data,
                              "%s on an identified session", entry->name);
         }
 
+        json_decref(root);
+        return NGX_OK;
+    }
+
+    /* a session resumed on another connection is no longer this one's */
+
+    if (ctx->session && !ngx_gateway_session_is(ctx->session, ws->connection))
+    {
+        ctx->session = NULL;
+        ngx_gateway_fail(ws, NGX_GATEWAY_CLOSE_NOT_AUTHENTICATED,
+                         "session resumed on another connection");
         json_decref(root);
         return NGX_OK;
     }
@@ -675,29 +685,6 @@ ngx_gateway_op_voice_state(ngx_ws_conn_t *ws, json_t *d)
 
 
 /*
- * 1.8 op 6.  Resuming needs a session this node still holds; until then
- * a client is told the session cannot be resumed (op 9, d:false) and
- * identifies anew.
- */
-
-static ngx_int_t
-ngx_gateway_op_resume(ngx_ws_conn_t *ws, json_t *d)
-{
-    if (!json_is_object(d)
-        || !json_is_string(json_object_get(d, "token"))
-        || !json_is_string(json_object_get(d, "session_id"))
-        || !json_is_integer(json_object_get(d, "seq")))
-    {
-        ngx_gateway_fail(ws, NGX_GATEWAY_CLOSE_DECODE_ERROR,
-                         "Resume: token, session_id and seq are required");
-        return NGX_OK;
-    }
-
-    return ngx_gateway_send_op(ws, NGX_GATEWAY_OP_INVALID_SESSION, "false");
-}
-
-
-/*
  * nginx -s reload or quit: op 7 tells the client to reconnect and resume
  * (1.8); the close that follows keeps the session for the resume window.
  */
@@ -745,7 +732,7 @@ ngx_gateway_closed(ngx_ws_conn_t *ws)
 
     ngx_gateway_lock(zone);
 
-    if (ngx_gateway_session_mine(s)) {
+    if (ngx_gateway_session_is(s, ws->connection)) {
 
         if (ws->peer_close_code == NGX_WS_CLOSE_NORMAL
             || ws->peer_close_code == NGX_WS_CLOSE_GOING_AWAY)
@@ -849,7 +836,7 @@ ngx_gateway_invalidate(ngx_ws_conn_t *ws, const char *why)
 
         ngx_gateway_lock(zone);
 
-        if (ngx_gateway_session_mine(s)) {
+        if (ngx_gateway_session_is(s, ws->connection)) {
             ngx_gateway_session_delete_locked(zone, s);
         }
 

@@ -64,6 +64,10 @@ ngx_int_t ngx_gateway_presence_parse(json_t *p, ngx_uint_t *status,
 /* ngx_gateway_identify.c */
 ngx_int_t ngx_gateway_op_identify(ngx_ws_conn_t *ws, json_t *d);
 
+/* ngx_gateway_resume.c */
+ngx_int_t ngx_gateway_op_resume(ngx_ws_conn_t *ws, json_t *d);
+void ngx_gateway_evictions(ngx_gateway_main_conf_t *gmcf);
+
 /* ngx_gateway_members.c */
 ngx_int_t ngx_gateway_op_request_members(ngx_ws_conn_t *ws, json_t *d);
 void ngx_gateway_drained(ngx_ws_conn_t *ws);

@@ -12,6 +12,10 @@
 #include <openssl/rand.h>
 
 
+static void ngx_gateway_ring_drop_locked(ngx_gateway_zone_t *zone,
+    ngx_gateway_session_t *s);
+static ngx_gateway_ring_entry_t ngx_gateway_blob_offset(
+    ngx_gateway_zone_t *zone, ngx_gateway_blob_t *blob);
 static ngx_int_t ngx_gateway_ring_grow_locked(ngx_gateway_zone_t *zone,
     ngx_gateway_session_t *s);
 
@@ -257,7 +261,8 @@ ngx_gateway_session_delete_locked(ngx_gateway_zone_t *zone,
 
     if (s->ring) {
         for (seq = s->replay_from; seq <= s->seq; seq++) {
-            ngx_gateway_blob_release_locked(zone, ngx_gateway_ring_get(s, seq));
+            ngx_gateway_blob_release_locked(zone,
+                                           ngx_gateway_ring_get(zone, s, seq));
         }
 
         ngx_gateway_free_locked(zone, s->ring);
@@ -326,34 +331,41 @@ ngx_gateway_session_expire_locked(ngx_gateway_zone_t *zone, time_t now,
 
 /*
  * Appends an encoded dispatch: the next seq, a reference in the ring, and
- * the owner told through its dirty queue.  A full ring (at its maximum)
- * drops its oldest entry; a resume from before it then gets op 9.
+ * the owner told through its dirty queue.  A ring at its count or byte
+ * limit drops its oldest entries first; a resume from before them then
+ * gets op 9 d:false, and an attached connection that had not been given
+ * them yet is told the same (invariant 1: never a silent gap).
  */
 
 ngx_int_t
 ngx_gateway_session_dispatch_locked(ngx_gateway_zone_t *zone,
     ngx_gateway_session_t *s, ngx_gateway_blob_t *blob)
 {
-    uint64_t  next;
+    uint64_t           next;
+    ngx_gateway_sh_t  *sh;
 
+    sh = zone->sh;
     next = s->seq + 1;
 
-    if (s->ring == NULL || next - s->replay_from >= s->ring->size) {
-
-        if (s->ring == NULL || s->ring->size < NGX_GATEWAY_RING_MAX) {
-            if (ngx_gateway_ring_grow_locked(zone, s) != NGX_OK) {
-                return NGX_ERROR;
-            }
-
-        } else {
-            ngx_gateway_blob_release_locked(zone,
-                                   ngx_gateway_ring_get(s, s->replay_from));
-            s->replay_from++;
+    if (s->ring == NULL
+        || (next - s->replay_from >= s->ring_size
+            && s->ring_size < sh->ring_max))
+    {
+        if (ngx_gateway_ring_grow_locked(zone, s) != NGX_OK) {
+            return NGX_ERROR;
         }
     }
 
+    while (s->replay_from < next
+           && (next - s->replay_from >= s->ring_size
+               || s->ring_bytes + blob->len > sh->ring_bytes_max))
+    {
+        ngx_gateway_ring_drop_locked(zone, s);
+    }
+
     s->seq = next;
-    s->ring->entries[next & (s->ring->size - 1)] = blob;
+    s->ring[next & (s->ring_size - 1)] = ngx_gateway_blob_offset(zone, blob);
+    s->ring_bytes += blob->len;
     blob->refs++;
 
     ngx_gateway_session_mark_dirty_locked(zone, s);
@@ -362,34 +374,47 @@ ngx_gateway_session_dispatch_locked(ngx_gateway_zone_t *zone,
 }
 
 
+static void
+ngx_gateway_ring_drop_locked(ngx_gateway_zone_t *zone,
+    ngx_gateway_session_t *s)
+{
+    ngx_gateway_blob_t  *blob;
+
+    blob = ngx_gateway_ring_get(zone, s, s->replay_from);
+
+    s->ring_bytes -= blob->len;
+    s->replay_from++;
+
+    ngx_gateway_blob_release_locked(zone, blob);
+}
+
+
 static ngx_int_t
 ngx_gateway_ring_grow_locked(ngx_gateway_zone_t *zone,
     ngx_gateway_session_t *s)
 {
-    uint32_t             size;
-    uint64_t             seq;
-    ngx_gateway_ring_t  *ring;
+    uint32_t                   size;
+    uint64_t                   seq;
+    ngx_gateway_ring_entry_t  *ring;
 
-    size = s->ring ? s->ring->size * 2 : NGX_GATEWAY_RING_MIN;
+    size = s->ring ? s->ring_size * 2u : NGX_GATEWAY_RING_MIN;
 
-    ring = ngx_gateway_alloc_locked(zone, offsetof(ngx_gateway_ring_t,
-                                                   entries)
-                                          + size * sizeof(void *));
+    ring = ngx_gateway_alloc_locked(zone,
+                                    size * sizeof(ngx_gateway_ring_entry_t));
     if (ring == NULL) {
         return NGX_ERROR;
     }
 
-    ring->size = size;
-
     if (s->ring) {
         for (seq = s->replay_from; seq <= s->seq; seq++) {
-            ring->entries[seq & (size - 1)] = ngx_gateway_ring_get(s, seq);
+            ring[seq & (size - 1)] = s->ring[seq & (s->ring_size - 1)];
         }
 
         ngx_gateway_free_locked(zone, s->ring);
     }
 
     s->ring = ring;
+    s->ring_size = (uint16_t) size;
 
     return NGX_OK;
 }
@@ -409,13 +434,24 @@ ngx_gateway_session_mark_dirty_locked(ngx_gateway_zone_t *zone,
 
 
 ngx_gateway_blob_t *
-ngx_gateway_ring_get(ngx_gateway_session_t *s, uint64_t seq)
+ngx_gateway_ring_get(ngx_gateway_zone_t *zone, ngx_gateway_session_t *s,
+    uint64_t seq)
 {
     if (s->ring == NULL || seq < s->replay_from || seq > s->seq) {
         return NULL;
     }
 
-    return s->ring->entries[seq & (s->ring->size - 1)];
+    return (ngx_gateway_blob_t *)
+               ((u_char *) zone->shpool
+                + ((size_t) s->ring[seq & (s->ring_size - 1)] << 3));
+}
+
+
+static ngx_gateway_ring_entry_t
+ngx_gateway_blob_offset(ngx_gateway_zone_t *zone, ngx_gateway_blob_t *blob)
+{
+    return (ngx_gateway_ring_entry_t)
+               (((u_char *) blob - (u_char *) zone->shpool) >> 3);
 }
 
 

@@ -25,9 +25,14 @@
 
 #define NGX_GATEWAY_SESSION_ID_LEN   16     /* bytes; 32 hex digits */
 
-/* the ring starts small and doubles up to this many dispatches */
+/*
+ * The ring starts small and doubles up to the zone's ring_max dispatches
+ * (gateway_resume_buffer, at most NGX_GATEWAY_RING_LIMIT), and holds at
+ * most ring_bytes_max bytes of their bodies: past either, the oldest
+ * entry goes, and a resume from before it gets op 9 d:false.
+ */
 #define NGX_GATEWAY_RING_MIN         8
-#define NGX_GATEWAY_RING_MAX         128
+#define NGX_GATEWAY_RING_LIMIT       4096
 
 /* "no owner": the session is detached */
 #define NGX_GATEWAY_NO_OWNER         -1
@@ -50,10 +55,11 @@ struct ngx_gateway_blob_s {
 };
 
 
-struct ngx_gateway_ring_s {
-    uint32_t                   size;           /* a power of two */
-    ngx_gateway_blob_t        *entries[1];     /* seq s at [s & (size-1)] */
-};
+/*
+ * A ring entry is a blob's place in the zone in 8-byte units from the
+ * start of the zone (32 bits reach 32 GB): 128 entries take 512 bytes.
+ */
+typedef uint32_t  ngx_gateway_ring_entry_t;
 
 
 struct ngx_gateway_session_s {
@@ -62,7 +68,7 @@ struct ngx_gateway_session_s {
     ngx_gateway_user_t        *user;
     ngx_queue_t                user_link;     /* in user->sessions */
     ngx_queue_t                link;          /* detached or dirty queue */
-    ngx_gateway_ring_t        *ring;
+    ngx_gateway_ring_entry_t  *ring;          /* seq s at [s & (size-1)] */
     ngx_queue_t                presence_subs; /* its subscriptions */
     uint64_t                   seq;           /* the last dispatched */
     uint64_t                   replay_from;   /* the first the ring holds */
@@ -71,6 +77,8 @@ struct ngx_gateway_session_s {
     uint32_t                   owner_generation;
     uint32_t                   intents;
     uint32_t                   detached_at;   /* unix seconds */
+    uint32_t                   ring_bytes;    /* of the bodies it holds */
+    uint16_t                   ring_size;     /* a power of two */
     int16_t                    owner;         /* worker slot, or -1 */
     uint16_t                   shard_id;
     uint16_t                   num_shards;
@@ -123,8 +131,8 @@ ngx_gateway_blob_t *ngx_gateway_blob_create_locked(ngx_gateway_zone_t *zone,
     u_char *data, size_t len);
 void ngx_gateway_blob_release_locked(ngx_gateway_zone_t *zone,
     ngx_gateway_blob_t *blob);
-ngx_gateway_blob_t *ngx_gateway_ring_get(ngx_gateway_session_t *s,
-    uint64_t seq);
+ngx_gateway_blob_t *ngx_gateway_ring_get(ngx_gateway_zone_t *zone,
+    ngx_gateway_session_t *s, uint64_t seq);
 
 
 #endif /* _NGX_GATEWAY_SESSION_H_INCLUDED_ */

@@ -80,12 +80,22 @@ ngx_gateway_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    /* resume rings address the zone in 32-bit 8-byte units */
+
+    if ((uint64_t) size > ((uint64_t) 1 << 35)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "zone \"%V\" is too large: at most 32g",
+                           &name);
+        return NGX_CONF_ERROR;
+    }
+
     zone = ngx_pcalloc(cf->pool, sizeof(ngx_gateway_zone_t));
     if (zone == NULL) {
         return NGX_CONF_ERROR;
     }
 
     zone->name = name;
+    zone->gmcf = gmcf;
 
     gmcf->shm_zone = ngx_shared_memory_add(cf, &name, size,
                                            &ngx_gateway_module);
@@ -148,6 +158,8 @@ ngx_gateway_zone_init(ngx_shm_zone_t *shm_zone, void *data)
     zone->shpool->data = sh;
 
     sh->layout = NGX_GATEWAY_ZONE_LAYOUT;
+    sh->ring_max = (uint32_t) zone->gmcf->resume_buffer;
+    sh->ring_bytes_max = (uint32_t) zone->gmcf->resume_buffer_size;
 
     ngx_rbtree_init(&sh->users, &sh->users_sentinel, ngx_rbtree_insert_value);
     ngx_rbtree_init(&sh->guilds, &sh->guilds_sentinel,
@@ -194,6 +206,12 @@ static ngx_int_t
 ngx_gateway_zone_check(ngx_shm_zone_t *shm_zone, ngx_gateway_zone_t *zone)
 {
     if (zone->sh->layout == NGX_GATEWAY_ZONE_LAYOUT) {
+
+        /* the new configuration's ring limits apply from now on */
+
+        zone->sh->ring_max = (uint32_t) zone->gmcf->resume_buffer;
+        zone->sh->ring_bytes_max = (uint32_t) zone->gmcf->resume_buffer_size;
+
         return NGX_OK;
     }
 

@@ -28,7 +28,7 @@
  * out by another version is refused instead of misread.  Bump this with
  * any change to the records below or in the other headers.
  */
-#define NGX_GATEWAY_ZONE_LAYOUT    0x67770004
+#define NGX_GATEWAY_ZONE_LAYOUT    0x67770005
 
 /* Discord's epoch, 2015-01-01T00:00:00Z, in milliseconds: snowflakes
  * carry the milliseconds since then in their top 42 bits */
@@ -55,11 +55,22 @@ typedef struct {
 } ngx_gateway_member_request_t;
 
 
+/* sockets whose sessions were resumed elsewhere, for their worker to close */
+#define NGX_GATEWAY_EVICTIONS      8
+
+typedef struct {
+    uint64_t                   conn_number;
+    uint32_t                   conn_index;
+} ngx_gateway_eviction_t;
+
+
 typedef struct {
     ngx_pid_t                  pid;          /* 0: slot unused */
     uint32_t                   generation;
     uint32_t                   sessions;     /* attached sessions */
     ngx_queue_t                dirty;        /* sessions to deliver to */
+    ngx_uint_t                 evict_n;
+    ngx_gateway_eviction_t     evict[NGX_GATEWAY_EVICTIONS];
     uint8_t                    doorbell_len;
     u_char                     doorbell[NGX_GATEWAY_DOORBELL_NAME];
 } ngx_gateway_worker_sh_t;
@@ -98,6 +109,10 @@ struct ngx_gateway_sh_s {
     /* the last snowflake handed out */
     uint64_t                   snowflake;
 
+    /* resume rings: gateway_resume_buffer */
+    uint32_t                   ring_max;
+    uint32_t                   ring_bytes_max;
+
     ngx_gateway_worker_sh_t    workers[NGX_MAX_PROCESSES];
 };
 
@@ -105,6 +120,7 @@ struct ngx_gateway_sh_s {
 /* per process: the zone, and the owners that events under the lock made */
 struct ngx_gateway_zone_s {
     ngx_gateway_sh_t          *sh;
+    ngx_gateway_main_conf_t   *gmcf;
     ngx_slab_pool_t           *shpool;
     ngx_str_t                  name;
     ngx_gateway_doorbells_t    pending;
