@@ -121,6 +121,7 @@ typedef struct {
 
     ngx_msec_t                 heartbeat_interval;
     ngx_uint_t                 zombie_factor;        /* in tenths */
+    ngx_msec_t                 drain_window;
     ngx_uint_t                 allowed_intents;
     ngx_uint_t                 privileged_intents;
     ngx_uint_t                 rate_limit;

@@ -18,6 +18,7 @@
 #define NGX_GATEWAY_DEFAULT_RATE_LIMIT    120
 #define NGX_GATEWAY_DEFAULT_RATE_WINDOW   60000
 #define NGX_GATEWAY_DEFAULT_RESUME        60000
+#define NGX_GATEWAY_DEFAULT_DRAIN_WINDOW  5000
 #define NGX_GATEWAY_DEFAULT_RESUME_BUFFER 128
 #define NGX_GATEWAY_DEFAULT_RESUME_BUFFER_SIZE  (1024 * 1024)
 #define NGX_GATEWAY_LARGE_MIN             50
@@ -166,6 +167,13 @@ static ngx_command_t  ngx_gateway_commands[] = {
       ngx_gateway_zombie_factor,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("gateway_drain_window"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_gateway_loc_conf_t, drain_window),
       NULL },
 
     { ngx_string("gateway_allowed_intents"),
@@ -404,6 +412,7 @@ ngx_gateway_create_loc_conf(ngx_conf_t *cf)
 
     glcf->heartbeat_interval = NGX_CONF_UNSET_MSEC;
     glcf->zombie_factor = NGX_CONF_UNSET_UINT;
+    glcf->drain_window = NGX_CONF_UNSET_MSEC;
     glcf->allowed_intents = NGX_CONF_UNSET_UINT;
     glcf->privileged_intents = NGX_CONF_UNSET_UINT;
     glcf->rate_limit = NGX_CONF_UNSET_UINT;
@@ -429,6 +438,8 @@ ngx_gateway_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_msec_value(conf->heartbeat_interval,
                               prev->heartbeat_interval,
                               NGX_GATEWAY_DEFAULT_HEARTBEAT);
+    ngx_conf_merge_msec_value(conf->drain_window, prev->drain_window,
+                              NGX_GATEWAY_DEFAULT_DRAIN_WINDOW);
     ngx_conf_merge_uint_value(conf->zombie_factor, prev->zombie_factor,
                               NGX_GATEWAY_DEFAULT_ZOMBIE);
     ngx_conf_merge_uint_value(conf->allowed_intents, prev->allowed_intents,

@@ -34,6 +34,7 @@ static ngx_int_t ngx_gateway_message(ngx_ws_conn_t *ws, ngx_uint_t opcode,
     u_char *data, size_t len);
 static void ngx_gateway_timer(ngx_ws_conn_t *ws);
 static void ngx_gateway_shutdown(ngx_ws_conn_t *ws);
+static void ngx_gateway_reconnect(ngx_ws_conn_t *ws);
 static void ngx_gateway_closed(ngx_ws_conn_t *ws);
 static ngx_int_t ngx_gateway_resume_url(ngx_ws_conn_t *ws,
     ngx_http_request_t *r, ngx_gateway_loc_conf_t *glcf);
@@ -375,6 +376,12 @@ ngx_gateway_arm_heartbeat(ngx_ws_conn_t *ws)
     ctx = ngx_ws_ctx(ws);
     glcf = ngx_gateway_loc_conf_of(ws);
 
+    /* draining: the deadline is the moment to send op 7 */
+
+    if (ctx->draining) {
+        return;
+    }
+
     if (ctx->heartbeat_asked) {
         deadline = glcf->heartbeat_interval * glcf->zombie_factor / 10;
 
@@ -395,6 +402,11 @@ ngx_gateway_timer(ngx_ws_conn_t *ws)
     ngx_gateway_conn_t  *ctx;
 
     ctx = ngx_ws_ctx(ws);
+
+    if (ctx->draining) {
+        ngx_gateway_reconnect(ws);
+        return;
+    }
 
     if (!ctx->heartbeat_asked) {
         ctx->heartbeat_asked = 1;
@@ -687,10 +699,33 @@ ngx_gateway_op_voice_state(ngx_ws_conn_t *ws, json_t *d)
 /*
  * nginx -s reload or quit: op 7 tells the client to reconnect and resume
  * (1.8); the close that follows keeps the session for the resume window.
+ * Identified clients are told at a random moment of gateway_drain_window,
+ * so that the new workers see a stream of resumes rather than all of them
+ * at once.
  */
 
 static void
 ngx_gateway_shutdown(ngx_ws_conn_t *ws)
+{
+    ngx_gateway_conn_t      *ctx;
+    ngx_gateway_loc_conf_t  *glcf;
+
+    ctx = ngx_ws_ctx(ws);
+    glcf = ngx_gateway_loc_conf_of(ws);
+
+    if (ctx->phase == ngx_gateway_phase_ready && glcf->drain_window > 1) {
+        ctx->draining = 1;
+        ngx_ws_set_deadline(ws, 1 + (ngx_msec_t) ngx_random()
+                                    % glcf->drain_window);
+        return;
+    }
+
+    ngx_gateway_reconnect(ws);
+}
+
+
+static void
+ngx_gateway_reconnect(ngx_ws_conn_t *ws)
 {
     if (ngx_gateway_send_op(ws, NGX_GATEWAY_OP_RECONNECT, "null") != NGX_OK) {
         return;
@@ -702,7 +737,8 @@ ngx_gateway_shutdown(ngx_ws_conn_t *ws)
 
 /*
  * The connection is going away: a client that closed with 1000 or 1001
- * ends its session (1.4); otherwise the session waits for a resume.
+ * ends its session (1.4); otherwise (also when the server closed first and
+ * the client echoed 1000) the session waits for a resume.
  */
 
 static void
@@ -734,8 +770,9 @@ ngx_gateway_closed(ngx_ws_conn_t *ws)
 
     if (ngx_gateway_session_is(s, ws->connection)) {
 
-        if (ws->peer_close_code == NGX_WS_CLOSE_NORMAL
-            || ws->peer_close_code == NGX_WS_CLOSE_GOING_AWAY)
+        if (!ws->close_initiated
+            && (ws->peer_close_code == NGX_WS_CLOSE_NORMAL
+                || ws->peer_close_code == NGX_WS_CLOSE_GOING_AWAY))
         {
             ngx_gateway_session_delete_locked(zone, s);
 

@@ -41,6 +41,7 @@ struct ngx_gateway_conn_s {
     uint16_t                   reject;         /* close after Hello */
     uint8_t                    phase;
     uint8_t                    heartbeat_asked;
+    uint8_t                    draining;       /* op 7 at the deadline */
 };
 
 

@@ -166,6 +166,7 @@ struct ngx_ws_conn_s {
     unsigned                 state:2;
     unsigned                 close_sent:1;
     unsigned                 close_received:1;
+    unsigned                 close_initiated:1; /* ours came first */
     unsigned                 failed:1;
     unsigned                 shutdown:1;
     unsigned                 destroy:1;

@@ -1036,6 +1036,7 @@ ngx_ws_close(ngx_ws_conn_t *ws, ngx_uint_t code, const char *reason)
     (void) ngx_ws_queue(ws, out, out->head_last + len, 1);
 
     ws->close_sent = 1;
+    ws->close_initiated = !ws->close_received;
     ws->close_code = code ? code : NGX_WS_CLOSE_NO_STATUS;
     ws->state = ngx_ws_state_closing;
     ws->partial_deadline = 0;
