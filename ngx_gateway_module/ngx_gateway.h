@@ -102,6 +102,9 @@ typedef struct {
     ngx_str_t                  node_id;
 
     ngx_msec_t                 resume_timeout;
+    ngx_uint_t                 identify_concurrency; /* max_concurrency */
+    ngx_msec_t                 identify_interval;
+    ngx_uint_t                 session_start_limit;  /* per 24 hours */
     ngx_uint_t                 resume_buffer;        /* dispatches */
     size_t                     resume_buffer_size;   /* bytes */
     ngx_uint_t                 uses;             /* handlers configured */

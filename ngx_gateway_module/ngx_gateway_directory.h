@@ -36,6 +36,8 @@ struct ngx_gateway_user_s {
     u_char                    *activities;       /* a JSON array, or NULL */
     uint32_t                   guilds;           /* memberships */
     uint32_t                   privileged_intents;
+    uint32_t                   starts_window;    /* unix seconds */
+    uint32_t                   starts;           /* identifies in it */
     uint16_t                   activities_len;
     uint8_t                    status;           /* ngx_gateway_status_e */
     uint8_t                    username_len;

@@ -37,6 +37,10 @@ typedef struct {
 
 static ngx_int_t ngx_gateway_identify_parse(ngx_ws_conn_t *ws, json_t *d,
     ngx_gateway_identify_t *id);
+static void ngx_gateway_session_start_locked(ngx_gateway_user_t *user);
+static ngx_uint_t ngx_gateway_identify_limited_locked(
+    ngx_gateway_zone_t *zone, uint64_t user_id, ngx_uint_t bucket,
+    ngx_msec_t interval);
 static ngx_int_t ngx_gateway_identify_locked(ngx_ws_conn_t *ws,
     ngx_gateway_zone_t *zone, ngx_gateway_identify_t *id, uint64_t user_id,
     ngx_gateway_json_t *j, size_t **ends, ngx_uint_t *n);
@@ -103,6 +107,16 @@ ngx_gateway_op_identify(ngx_ws_conn_t *ws, json_t *d)
 
     if (rc == NGX_OK && j.error) {
         rc = NGX_ERROR;
+    }
+
+    if (rc == NGX_BUSY) {
+
+        /* 1.11: over the identify concurrency: op 9 d:false, shortly */
+
+        ctx->identify_denied = 1;
+        ngx_ws_set_deadline(ws, 500 + (ngx_msec_t) ngx_random() % 1000);
+
+        rc = NGX_DECLINED;
     }
 
     if (rc == NGX_OK) {
@@ -317,6 +331,31 @@ ngx_gateway_identify_locked(ngx_ws_conn_t *ws, ngx_gateway_zone_t *zone,
         return NGX_DECLINED;
     }
 
+    /* 1.11: one Identify per bucket per interval; then op 9 d:false */
+
+    if (gmcf->identify_interval
+        && ngx_gateway_identify_limited_locked(zone, user_id,
+                                  id->shard_id % gmcf->identify_concurrency,
+                                  gmcf->identify_interval))
+    {
+        return NGX_BUSY;
+    }
+
+    /* 1.6: the session start limit, per 24 hours */
+
+    if (ngx_gateway_session_starts_left_locked(user,
+                                               gmcf->session_start_limit,
+                                               NULL)
+        == 0)
+    {
+        ngx_gateway_fail(ws, NGX_GATEWAY_CLOSE_AUTH_FAILED,
+                         "session start limit of %ui reached",
+                         gmcf->session_start_limit);
+        return NGX_DECLINED;
+    }
+
+    ngx_gateway_session_start_locked(user);
+
     /* 1.11: at most 2500 guilds in one session, else 4011 */
 
     guilds = ngx_gateway_shard_guilds_locked(zone, user, id->shard_id,
@@ -464,4 +503,87 @@ ngx_gateway_shard_guilds_locked(ngx_gateway_zone_t *zone,
     }
 
     return n;
+}
+
+
+/*
+ * 1.11: the Identify of a user's bucket (shard_id % max_concurrency) is
+ * remembered for the identify interval; a second one within it is turned
+ * away.  The zone remembers 4096 buckets by hash; a collision forgets one,
+ * which can only let an Identify through early.
+ */
+
+static ngx_uint_t
+ngx_gateway_identify_limited_locked(ngx_gateway_zone_t *zone,
+    uint64_t user_id, ngx_uint_t bucket, ngx_msec_t interval)
+{
+    ngx_msec_int_t                  elapsed;
+    ngx_gateway_identify_bucket_t  *b;
+
+    b = &zone->sh->identify_buckets[((user_id ^ (bucket
+                                                 * 0xff51afd7ed558ccdULL))
+                                     * 0x9e3779b97f4a7c15ULL)
+                                    >> (64 - NGX_GATEWAY_IDENTIFY_BUCKETS_BITS)];
+
+    elapsed = (ngx_msec_int_t) (ngx_current_msec - b->at);
+
+    if (b->user_id == user_id && b->bucket == bucket
+        && elapsed >= 0 && elapsed < (ngx_msec_int_t) interval)
+    {
+        return 1;
+    }
+
+    b->user_id = user_id;
+    b->bucket = (uint32_t) bucket;
+    b->at = ngx_current_msec;
+
+    return 0;
+}
+
+
+/*
+ * 1.6, 1.11 session_start_limit: identifies left in the user's 24-hour
+ * window, which starts with an Identify after the last one ran out, and
+ * the milliseconds until it resets (0 when no window runs).
+ */
+
+ngx_uint_t
+ngx_gateway_session_starts_left_locked(ngx_gateway_user_t *user,
+    ngx_uint_t limit, ngx_msec_t *reset_after)
+{
+    time_t  now;
+
+    now = ngx_time();
+
+    if (now - (time_t) user->starts_window >= NGX_GATEWAY_START_WINDOW) {
+        if (reset_after) {
+            *reset_after = 0;
+        }
+
+        return limit;
+    }
+
+    if (reset_after) {
+        *reset_after = (ngx_msec_t) (user->starts_window
+                                     + NGX_GATEWAY_START_WINDOW - now)
+                       * 1000;
+    }
+
+    return user->starts < limit ? limit - user->starts : 0;
+}
+
+
+static void
+ngx_gateway_session_start_locked(ngx_gateway_user_t *user)
+{
+    time_t  now;
+
+    now = ngx_time();
+
+    if (now - (time_t) user->starts_window >= NGX_GATEWAY_START_WINDOW) {
+        user->starts_window = (uint32_t) now;
+        user->starts = 0;
+    }
+
+    user->starts++;
 }

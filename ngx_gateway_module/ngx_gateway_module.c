@@ -19,6 +19,8 @@
 #define NGX_GATEWAY_DEFAULT_RATE_WINDOW   60000
 #define NGX_GATEWAY_DEFAULT_RESUME        60000
 #define NGX_GATEWAY_DEFAULT_DRAIN_WINDOW  5000
+#define NGX_GATEWAY_DEFAULT_IDENTIFY_INTERVAL  5000
+#define NGX_GATEWAY_DEFAULT_SESSION_STARTS     1000
 #define NGX_GATEWAY_DEFAULT_RESUME_BUFFER 128
 #define NGX_GATEWAY_DEFAULT_RESUME_BUFFER_SIZE  (1024 * 1024)
 #define NGX_GATEWAY_LARGE_MIN             50
@@ -60,6 +62,16 @@ static char *ngx_gateway_large_threshold(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_gateway_intents(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+
+
+/* shared/PROTOCOL.md 1.11: max_concurrency is 1, or 16 and up for big bots */
+static ngx_conf_num_bounds_t  ngx_gateway_identify_concurrency_bounds = {
+    ngx_conf_check_num_bounds, 1, 1024
+};
+
+static ngx_conf_num_bounds_t  ngx_gateway_session_start_bounds = {
+    ngx_conf_check_num_bounds, 1, 1000000000
+};
 
 
 static ngx_command_t  ngx_gateway_commands[] = {
@@ -147,6 +159,27 @@ static ngx_command_t  ngx_gateway_commands[] = {
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_gateway_main_conf_t, resume_timeout),
       NULL },
+
+    { ngx_string("gateway_identify_concurrency"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_gateway_main_conf_t, identify_concurrency),
+      &ngx_gateway_identify_concurrency_bounds },
+
+    { ngx_string("gateway_identify_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_gateway_main_conf_t, identify_interval),
+      NULL },
+
+    { ngx_string("gateway_session_start_limit"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_gateway_main_conf_t, session_start_limit),
+      &ngx_gateway_session_start_bounds },
 
     { ngx_string("gateway_resume_buffer"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
@@ -277,6 +310,9 @@ ngx_gateway_create_main_conf(ngx_conf_t *cf)
     }
 
     gmcf->resume_timeout = NGX_CONF_UNSET_MSEC;
+    gmcf->identify_concurrency = NGX_CONF_UNSET_UINT;
+    gmcf->identify_interval = NGX_CONF_UNSET_MSEC;
+    gmcf->session_start_limit = NGX_CONF_UNSET_UINT;
     gmcf->resume_buffer = NGX_CONF_UNSET_UINT;
     gmcf->resume_buffer_size = NGX_CONF_UNSET_SIZE;
 
@@ -348,6 +384,11 @@ ngx_gateway_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_conf_init_msec_value(gmcf->resume_timeout,
                              NGX_GATEWAY_DEFAULT_RESUME);
+    ngx_conf_init_uint_value(gmcf->identify_concurrency, 1);
+    ngx_conf_init_msec_value(gmcf->identify_interval,
+                             NGX_GATEWAY_DEFAULT_IDENTIFY_INTERVAL);
+    ngx_conf_init_uint_value(gmcf->session_start_limit,
+                             NGX_GATEWAY_DEFAULT_SESSION_STARTS);
     ngx_conf_init_uint_value(gmcf->resume_buffer,
                              NGX_GATEWAY_DEFAULT_RESUME_BUFFER);
     ngx_conf_init_size_value(gmcf->resume_buffer_size,

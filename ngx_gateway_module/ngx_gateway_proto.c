@@ -378,7 +378,7 @@ ngx_gateway_arm_heartbeat(ngx_ws_conn_t *ws)
 
     /* draining: the deadline is the moment to send op 7 */
 
-    if (ctx->draining) {
+    if (ctx->draining || ctx->identify_denied) {
         return;
     }
 
@@ -405,6 +405,19 @@ ngx_gateway_timer(ngx_ws_conn_t *ws)
 
     if (ctx->draining) {
         ngx_gateway_reconnect(ws);
+        return;
+    }
+
+    if (ctx->identify_denied) {
+        ctx->identify_denied = 0;
+
+        if (ngx_gateway_send_op(ws, NGX_GATEWAY_OP_INVALID_SESSION, "false")
+            != NGX_OK)
+        {
+            return;
+        }
+
+        ngx_gateway_arm_heartbeat(ws);
         return;
     }
 

@@ -42,6 +42,7 @@ struct ngx_gateway_conn_s {
     uint8_t                    phase;
     uint8_t                    heartbeat_asked;
     uint8_t                    draining;       /* op 7 at the deadline */
+    uint8_t                    identify_denied; /* op 9 at the deadline */
 };
 
 
@@ -64,6 +65,11 @@ ngx_int_t ngx_gateway_presence_parse(json_t *p, ngx_uint_t *status,
 
 /* ngx_gateway_identify.c */
 ngx_int_t ngx_gateway_op_identify(ngx_ws_conn_t *ws, json_t *d);
+ngx_uint_t ngx_gateway_session_starts_left_locked(ngx_gateway_user_t *user,
+    ngx_uint_t limit, ngx_msec_t *reset_after);
+
+/* the window of the session start limit (1.6) */
+#define NGX_GATEWAY_START_WINDOW  86400
 
 /* ngx_gateway_resume.c */
 ngx_int_t ngx_gateway_op_resume(ngx_ws_conn_t *ws, json_t *d);

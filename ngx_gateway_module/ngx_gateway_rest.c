@@ -20,9 +20,6 @@
 /* shared/PROTOCOL.md 1.11: a shard per 1000 guilds is recommended */
 #define NGX_GATEWAY_GUILDS_PER_SHARD     1000
 
-/* 1.6: identifies per day, and the identify buckets */
-#define NGX_GATEWAY_SESSION_START_TOTAL  1000
-
 
 static void ngx_gateway_rest_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_gateway_rest_dispatch(ngx_http_request_t *r,
@@ -196,28 +193,43 @@ ngx_gateway_rest_unauthorized(ngx_http_request_t *r)
 static ngx_int_t
 ngx_gateway_rest_gateway(ngx_http_request_t *r, ngx_uint_t bot)
 {
-    uint64_t              user_id;
-    ngx_uint_t            guilds;
-    ngx_gateway_json_t    j;
-    ngx_gateway_zone_t   *zone;
-    ngx_gateway_user_t   *u;
+    uint64_t                  user_id;
+    ngx_msec_t                reset_after;
+    ngx_uint_t                guilds, left;
+    ngx_gateway_json_t        j;
+    ngx_gateway_zone_t       *zone;
+    ngx_gateway_user_t       *u;
+    ngx_gateway_main_conf_t  *gmcf;
 
     guilds = 0;
+    left = 0;
+    reset_after = 0;
+
+    gmcf = ngx_http_get_module_main_conf(r, ngx_gateway_module);
 
     if (bot) {
         if (ngx_gateway_http_user(r, &user_id) != NGX_OK) {
             return ngx_gateway_rest_unauthorized(r);
         }
 
-        zone = ngx_gateway_zone_get(ngx_http_get_module_main_conf(r,
-                                                     ngx_gateway_module));
+        zone = ngx_gateway_zone_get(gmcf);
 
         ngx_gateway_lock(zone);
 
         u = ngx_gateway_user_lookup_locked(zone, user_id);
-        guilds = u ? u->guilds : 0;
+
+        if (u) {
+            guilds = u->guilds;
+            left = ngx_gateway_session_starts_left_locked(u,
+                                               gmcf->session_start_limit,
+                                               &reset_after);
+        }
 
         ngx_gateway_unlock(zone);
+
+        if (u == NULL) {
+            return ngx_gateway_rest_unauthorized(r);
+        }
     }
 
     if (ngx_gateway_json_init(&j, 256, r->connection->log) != NGX_OK) {
@@ -231,11 +243,14 @@ ngx_gateway_rest_gateway(ngx_http_request_t *r, ngx_uint_t bot)
         ngx_gateway_json_lit(&j, ",\"shards\":");
         ngx_gateway_json_uint(&j, guilds / NGX_GATEWAY_GUILDS_PER_SHARD + 1);
         ngx_gateway_json_lit(&j, ",\"session_start_limit\":{\"total\":");
-        ngx_gateway_json_uint(&j, NGX_GATEWAY_SESSION_START_TOTAL);
+        ngx_gateway_json_uint(&j, gmcf->session_start_limit);
         ngx_gateway_json_lit(&j, ",\"remaining\":");
-        ngx_gateway_json_uint(&j, NGX_GATEWAY_SESSION_START_TOTAL);
-        ngx_gateway_json_lit(&j, ",\"reset_after\":0,"
-                                 "\"max_concurrency\":1}");
+        ngx_gateway_json_uint(&j, left);
+        ngx_gateway_json_lit(&j, ",\"reset_after\":");
+        ngx_gateway_json_uint(&j, reset_after);
+        ngx_gateway_json_lit(&j, ",\"max_concurrency\":");
+        ngx_gateway_json_uint(&j, gmcf->identify_concurrency);
+        ngx_gateway_json_lit(&j, "}");
     }
 
     ngx_gateway_json_lit(&j, "}");

@@ -28,7 +28,7 @@
  * out by another version is refused instead of misread.  Bump this with
  * any change to the records below or in the other headers.
  */
-#define NGX_GATEWAY_ZONE_LAYOUT    0x67770005
+#define NGX_GATEWAY_ZONE_LAYOUT    0x67770006
 
 /* Discord's epoch, 2015-01-01T00:00:00Z, in milliseconds: snowflakes
  * carry the milliseconds since then in their top 42 bits */
@@ -53,6 +53,16 @@ typedef struct {
     uint64_t                   user_id;
     ngx_msec_t                 at;
 } ngx_gateway_member_request_t;
+
+
+/* the last Identify of a user's bucket (1.11), for the identify interval */
+#define NGX_GATEWAY_IDENTIFY_BUCKETS_BITS  12
+
+typedef struct {
+    uint64_t                   user_id;
+    ngx_msec_t                 at;
+    uint32_t                   bucket;
+} ngx_gateway_identify_bucket_t;
 
 
 /* sockets whose sessions were resumed elsewhere, for their worker to close */
@@ -96,6 +106,8 @@ struct ngx_gateway_sh_s {
     ngx_rbtree_node_t          presence_subs_sentinel;
 
     ngx_gateway_member_request_t  member_requests[NGX_GATEWAY_MEMBER_REQUESTS];
+    ngx_gateway_identify_bucket_t
+                  identify_buckets[1 << NGX_GATEWAY_IDENTIFY_BUCKETS_BITS];
 
     /* detached sessions, oldest first: the resume window runs out here */
     ngx_queue_t                detached;

@@ -23,6 +23,7 @@ FILES
 gateway_zone zone=gateway:64m;
 gateway_token_secret_file $TEST_NGINX_SERVROOT/html/run/token.secret;
 gateway_admin_secret_file $TEST_NGINX_SERVROOT/html/run/admin.secret;
+gateway_identify_interval 0;
 CONF
     $block->set_value(config => <<'CONF');
 location = /gateway { gateway; }

@@ -16,6 +16,7 @@ gateway_zone zone=gateway:16m;
 gateway_token_secret "t-token-secret";
 gateway_admin_secret "t-admin-secret";
 gateway_resume_timeout 2s;
+gateway_identify_interval 0;
 CONF
 
 our $CONFIG = <<'CONF';

@@ -22,10 +22,13 @@ our @EXPORT = qw(gateway_fixture gateway_token $TOKEN_SECRET $ADMIN_SECRET);
 our $TOKEN_SECRET = 't-token-secret';
 our $ADMIN_SECRET = 't-admin-secret';
 
+# tests identify the same users back to back: the identify interval (one
+# Identify per bucket per 5 s) is off unless a test turns it on
 our $HTTP_CONFIG = <<"CONF";
 gateway_zone zone=gateway:16m;
 gateway_token_secret "$TOKEN_SECRET";
 gateway_admin_secret "$ADMIN_SECRET";
+gateway_identify_interval 0;
 CONF
 
 
