@@ -125,6 +125,8 @@ typedef struct {
     ngx_msec_t                 heartbeat_interval;
     ngx_uint_t                 zombie_factor;        /* in tenths */
     ngx_msec_t                 drain_window;
+    ngx_uint_t                 upgrade_rate;         /* per s; 0: off */
+    ngx_uint_t                 upgrade_burst;
     ngx_uint_t                 allowed_intents;
     ngx_uint_t                 privileged_intents;
     ngx_uint_t                 rate_limit;
@@ -152,6 +154,11 @@ extern ngx_module_t  ngx_gateway_module;
 #include "ngx_gateway_proto.h"
 #include "ngx_gateway_http.h"
 
+
+/* ngx_gateway_limit.c */
+ngx_int_t ngx_gateway_upgrade_limit(ngx_http_request_t *r);
+void ngx_gateway_limit_insert(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
 
 /* ngx_gateway_handler.c */
 ngx_int_t ngx_gateway_upgrade_handler(ngx_http_request_t *r);

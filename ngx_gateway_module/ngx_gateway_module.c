@@ -36,6 +36,8 @@ static void *ngx_gateway_create_main_conf(ngx_conf_t *cf);
 static char *ngx_gateway_init_main_conf(ngx_conf_t *cf, void *conf);
 static char *ngx_gateway_resume_buffer(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_gateway_upgrade_limit_conf(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static void *ngx_gateway_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_gateway_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
@@ -198,6 +200,13 @@ static ngx_command_t  ngx_gateway_commands[] = {
     { ngx_string("gateway_zombie_factor"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_gateway_zombie_factor,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("gateway_upgrade_limit"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_gateway_upgrade_limit_conf,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -375,6 +384,90 @@ ngx_gateway_resume_buffer(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/*
+ * "gateway_upgrade_limit rate=Nr/s [burst=M];" or "gateway_upgrade_limit
+ * off;": new WebSocket upgrades per client address (ngx_gateway_limit.c);
+ * the burst defaults to one second's worth.
+ */
+
+static char *
+ngx_gateway_upgrade_limit_conf(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_gateway_loc_conf_t *glcf = conf;
+
+    size_t      len;
+    ngx_int_t   rate, burst;
+    ngx_str_t  *value;
+    ngx_uint_t  i;
+
+    if (glcf->upgrade_rate != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (cf->args->nelts == 2 && ngx_strcmp(value[1].data, "off") == 0) {
+        glcf->upgrade_rate = 0;
+        glcf->upgrade_burst = 0;
+        return NGX_CONF_OK;
+    }
+
+    rate = NGX_ERROR;
+    burst = NGX_CONF_UNSET;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "rate=", 5) == 0) {
+            len = value[i].len;
+
+            if (len > 8
+                && ngx_strncmp(value[i].data + len - 3, "r/s", 3) == 0)
+            {
+                rate = ngx_atoi(value[i].data + 5, len - 8);
+            }
+
+            if (rate <= 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid rate \"%V\": expected "
+                                   "rate=Nr/s", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "burst=", 6) == 0) {
+            burst = ngx_atoi(value[i].data + 6, value[i].len - 6);
+
+            if (burst <= 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid burst \"%V\"", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (rate == NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"rate=Nr/s\" is required");
+        return NGX_CONF_ERROR;
+    }
+
+    glcf->upgrade_rate = (ngx_uint_t) rate;
+    glcf->upgrade_burst = (burst == NGX_CONF_UNSET) ? (ngx_uint_t) rate
+                                                    : (ngx_uint_t) burst;
+
+    return NGX_CONF_OK;
+}
+
+
 /* what the handlers in use need, checked once the http{} block is read */
 
 static char *
@@ -454,6 +547,8 @@ ngx_gateway_create_loc_conf(ngx_conf_t *cf)
     glcf->heartbeat_interval = NGX_CONF_UNSET_MSEC;
     glcf->zombie_factor = NGX_CONF_UNSET_UINT;
     glcf->drain_window = NGX_CONF_UNSET_MSEC;
+    glcf->upgrade_rate = NGX_CONF_UNSET_UINT;
+    glcf->upgrade_burst = NGX_CONF_UNSET_UINT;
     glcf->allowed_intents = NGX_CONF_UNSET_UINT;
     glcf->privileged_intents = NGX_CONF_UNSET_UINT;
     glcf->rate_limit = NGX_CONF_UNSET_UINT;
@@ -479,6 +574,13 @@ ngx_gateway_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_msec_value(conf->heartbeat_interval,
                               prev->heartbeat_interval,
                               NGX_GATEWAY_DEFAULT_HEARTBEAT);
+    if (conf->upgrade_rate == NGX_CONF_UNSET_UINT) {
+        conf->upgrade_rate = (prev->upgrade_rate == NGX_CONF_UNSET_UINT)
+                             ? 0 : prev->upgrade_rate;
+        conf->upgrade_burst = (prev->upgrade_burst == NGX_CONF_UNSET_UINT)
+                              ? 0 : prev->upgrade_burst;
+    }
+
     ngx_conf_merge_msec_value(conf->drain_window, prev->drain_window,
                               NGX_GATEWAY_DEFAULT_DRAIN_WINDOW);
     ngx_conf_merge_uint_value(conf->zombie_factor, prev->zombie_factor,

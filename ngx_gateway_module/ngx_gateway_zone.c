@@ -174,6 +174,9 @@ ngx_gateway_zone_init(ngx_shm_zone_t *shm_zone, void *data)
                     ngx_gateway_session_insert);
     ngx_rbtree_init(&sh->presence_subs, &sh->presence_subs_sentinel,
                     ngx_rbtree_insert_value);
+    ngx_rbtree_init(&sh->upgrade_limits, &sh->upgrade_limits_sentinel,
+                    ngx_gateway_limit_insert);
+    ngx_queue_init(&sh->upgrade_lru);
     ngx_queue_init(&sh->detached);
 
     for (i = 0; i < NGX_MAX_PROCESSES; i++) {

@@ -28,7 +28,7 @@
  * out by another version is refused instead of misread.  Bump this with
  * any change to the records below or in the other headers.
  */
-#define NGX_GATEWAY_ZONE_LAYOUT    0x67770006
+#define NGX_GATEWAY_ZONE_LAYOUT    0x67770007
 
 /* Discord's epoch, 2015-01-01T00:00:00Z, in milliseconds: snowflakes
  * carry the milliseconds since then in their top 42 bits */
@@ -100,6 +100,11 @@ struct ngx_gateway_sh_s {
     ngx_rbtree_node_t          memberships_sentinel;
     ngx_rbtree_t               sessions;
     ngx_rbtree_node_t          sessions_sentinel;
+
+    /* upgrades per client address (gateway_upgrade_limit) */
+    ngx_rbtree_t               upgrade_limits;
+    ngx_rbtree_node_t          upgrade_limits_sentinel;
+    ngx_queue_t                upgrade_lru;
 
     /* who asked for whose presence in large guilds (op 8 "presences") */
     ngx_rbtree_t               presence_subs;
