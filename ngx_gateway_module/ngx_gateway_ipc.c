@@ -244,6 +244,7 @@ ngx_gateway_reclaim_slot_locked(ngx_gateway_zone_t *zone, ngx_uint_t slot)
     w->pid = 0;
     w->generation++;
     w->doorbell_len = 0;
+    w->evict_n = 0;
 }
 
 
