@@ -57,11 +57,6 @@ static ngx_uint_t ngx_gateway_deliver_batch_locked(ngx_gateway_zone_t *zone,
     ngx_queue_t *dirty, ngx_gateway_delivery_t *batch,
     ngx_gateway_blob_t **blobs);
 static ngx_ws_conn_t *ngx_gateway_session_conn(ngx_gateway_session_t *s);
-static ngx_int_t ngx_gateway_collect_locked(ngx_gateway_zone_t *zone,
-    ngx_gateway_session_t *s, ngx_gateway_conn_t *ctx,
-    ngx_gateway_blob_t **blobs, ngx_uint_t *n);
-static ngx_int_t ngx_gateway_write_blobs(ngx_ws_conn_t *ws,
-    ngx_gateway_zone_t *zone, ngx_gateway_blob_t **blobs, ngx_uint_t n);
 static void ngx_gateway_out_free(ngx_ws_out_t *out);
 static void ngx_gateway_release(ngx_gateway_zone_t *zone,
     ngx_gateway_blob_t *blob);
@@ -303,7 +298,7 @@ ngx_gateway_session_conn(ngx_gateway_session_t *s)
  * this connection took them (it fell more than a ring behind).
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_gateway_collect_locked(ngx_gateway_zone_t *zone,
     ngx_gateway_session_t *s, ngx_gateway_conn_t *ctx,
     ngx_gateway_blob_t **blobs, ngx_uint_t *n)
@@ -333,7 +328,9 @@ ngx_gateway_collect_locked(ngx_gateway_zone_t *zone,
 }
 
 
-static ngx_int_t
+/* the collected blobs as frames; the last of them is seq ctx->written */
+
+ngx_int_t
 ngx_gateway_write_blobs(ngx_ws_conn_t *ws, ngx_gateway_zone_t *zone,
     ngx_gateway_blob_t **blobs, ngx_uint_t n)
 {

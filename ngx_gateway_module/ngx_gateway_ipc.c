@@ -438,9 +438,8 @@ ngx_gateway_sweep_handler(ngx_event_t *ev)
 
     ngx_gateway_lock(zone);
 
-    (void) ngx_gateway_session_expire_locked(zone, ngx_time(),
-                                        gmcf->resume_timeout / 1000,
-                                        NGX_GATEWAY_SWEEP_MAX);
+    (void) ngx_gateway_session_expire_locked(zone, gmcf->resume_timeout,
+                                             NGX_GATEWAY_SWEEP_MAX);
 
     /* a worker killed without exiting leaves its slot taken: free it */
 

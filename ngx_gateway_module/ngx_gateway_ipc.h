@@ -44,6 +44,11 @@ ngx_uint_t ngx_gateway_session_is(ngx_gateway_session_t *s,
 void ngx_gateway_deliver_queue(ngx_gateway_main_conf_t *gmcf);
 void ngx_gateway_release_flush(ngx_gateway_zone_t *zone);
 ngx_int_t ngx_gateway_deliver_session(ngx_ws_conn_t *ws);
+ngx_int_t ngx_gateway_collect_locked(ngx_gateway_zone_t *zone,
+    ngx_gateway_session_t *s, ngx_gateway_conn_t *ctx,
+    ngx_gateway_blob_t **blobs, ngx_uint_t *n);
+ngx_int_t ngx_gateway_write_blobs(ngx_ws_conn_t *ws,
+    ngx_gateway_zone_t *zone, ngx_gateway_blob_t **blobs, ngx_uint_t n);
 ngx_int_t ngx_gateway_send_dispatch(ngx_ws_conn_t *ws, uint64_t seq,
     u_char *body, size_t len);
 

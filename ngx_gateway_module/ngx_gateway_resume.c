@@ -28,7 +28,8 @@
 
 
 static ngx_int_t ngx_gateway_resume_locked(ngx_ws_conn_t *ws,
-    ngx_gateway_zone_t *zone, u_char *id, uint64_t user_id, uint64_t seq);
+    ngx_gateway_zone_t *zone, u_char *id, uint64_t user_id, uint64_t seq,
+    ngx_gateway_blob_t **replay, ngx_uint_t *n);
 static void ngx_gateway_evict_locked(ngx_gateway_zone_t *zone,
     ngx_gateway_session_t *s);
 
@@ -40,6 +41,8 @@ ngx_gateway_op_resume(ngx_ws_conn_t *ws, json_t *d)
     json_t                   *v;
     uint64_t                  user_id;
     ngx_int_t                 rc;
+    ngx_uint_t                n;
+    ngx_gateway_blob_t       *replay[NGX_GATEWAY_RING_LIMIT];
     ngx_str_t                 token, sid;
     json_int_t                seq;
     ngx_gateway_zone_t       *zone;
@@ -93,7 +96,8 @@ ngx_gateway_op_resume(ngx_ws_conn_t *ws, json_t *d)
 
     ngx_gateway_lock(zone);
 
-    rc = ngx_gateway_resume_locked(ws, zone, id, user_id, (uint64_t) seq);
+    rc = ngx_gateway_resume_locked(ws, zone, id, user_id, (uint64_t) seq,
+                                   replay, &n);
 
     ngx_gateway_unlock(zone);
 
@@ -112,7 +116,11 @@ ngx_gateway_op_resume(ngx_ws_conn_t *ws, json_t *d)
         return NGX_OK;
     }
 
-    /* the missed dispatches, then RESUMED, from the ring */
+    /* the missed dispatches, then RESUMED and what came since */
+
+    if (ngx_gateway_write_blobs(ws, zone, replay, n) != NGX_OK) {
+        return NGX_OK;
+    }
 
     (void) ngx_gateway_deliver_session(ws);
 
@@ -124,8 +132,10 @@ ngx_gateway_op_resume(ngx_ws_conn_t *ws, json_t *d)
 
 static ngx_int_t
 ngx_gateway_resume_locked(ngx_ws_conn_t *ws, ngx_gateway_zone_t *zone,
-    u_char *id, uint64_t user_id, uint64_t seq)
+    u_char *id, uint64_t user_id, uint64_t seq, ngx_gateway_blob_t **replay,
+    ngx_uint_t *n)
 {
+    ngx_uint_t                i;
     ngx_gateway_json_t        j;
     ngx_gateway_conn_t       *ctx;
     ngx_gateway_blob_t       *blob;
@@ -134,6 +144,7 @@ ngx_gateway_resume_locked(ngx_ws_conn_t *ws, ngx_gateway_zone_t *zone,
 
     ctx = ngx_ws_ctx(ws);
     gmcf = zone->gmcf;
+    *n = 0;
 
     s = ngx_gateway_session_lookup_locked(zone, id);
 
@@ -181,8 +192,23 @@ ngx_gateway_resume_locked(ngx_ws_conn_t *ws, ngx_gateway_zone_t *zone,
     ctx->written = seq;
     ctx->phase = ngx_gateway_phase_ready;
 
+    /*
+     * The replay is referenced before RESUMED is appended: in a full ring
+     * the append drops the oldest entry, which may be the first one the
+     * client needs.
+     */
+
+    (void) ngx_gateway_collect_locked(zone, s, ctx, replay, n);
+
     if (ngx_gateway_session_dispatch_locked(zone, s, blob) != NGX_OK) {
         ngx_gateway_event_done_locked(zone, blob);
+
+        for (i = 0; i < *n; i++) {
+            ngx_gateway_blob_release_locked(zone, replay[i]);
+        }
+
+        *n = 0;
+
         return NGX_ERROR;
     }
 

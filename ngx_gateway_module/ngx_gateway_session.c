@@ -218,7 +218,7 @@ ngx_gateway_session_detach_locked(ngx_gateway_zone_t *zone,
 
     s->state = ngx_gateway_session_detached;
     s->owner = NGX_GATEWAY_NO_OWNER;
-    s->detached_at = (uint32_t) ngx_time();
+    s->detached_at = ngx_current_msec;
 
     ngx_queue_insert_tail(&sh->detached, &s->link);
     sh->sessions_detached++;
@@ -295,7 +295,6 @@ ngx_gateway_session_kill_locked(ngx_gateway_zone_t *zone,
 
         ngx_queue_remove(&s->link);
         ngx_queue_insert_head(&zone->sh->detached, &s->link);
-        s->detached_at = 0;
         return;
     }
 
@@ -306,8 +305,8 @@ ngx_gateway_session_kill_locked(ngx_gateway_zone_t *zone,
 /* the resume window has run out for the oldest detached sessions */
 
 ngx_uint_t
-ngx_gateway_session_expire_locked(ngx_gateway_zone_t *zone, time_t now,
-    time_t timeout, ngx_uint_t max)
+ngx_gateway_session_expire_locked(ngx_gateway_zone_t *zone,
+    ngx_msec_t timeout, ngx_uint_t max)
 {
     ngx_uint_t              n;
     ngx_queue_t            *q;
@@ -318,7 +317,12 @@ ngx_gateway_session_expire_locked(ngx_gateway_zone_t *zone, time_t now,
         q = ngx_queue_head(&zone->sh->detached);
         s = ngx_queue_data(q, ngx_gateway_session_t, link);
 
-        if ((time_t) s->detached_at + timeout > now) {
+        /* killed sessions wait at the head for this sweep */
+
+        if (!s->kill_code
+            && (ngx_msec_int_t) (ngx_current_msec - s->detached_at)
+               < (ngx_msec_int_t) timeout)
+        {
             break;
         }
 

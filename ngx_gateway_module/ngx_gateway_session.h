@@ -76,7 +76,7 @@ struct ngx_gateway_session_s {
     uint32_t                   conn_index;
     uint32_t                   owner_generation;
     uint32_t                   intents;
-    uint32_t                   detached_at;   /* unix seconds */
+    ngx_msec_t                 detached_at;   /* monotonic ms */
     uint32_t                   ring_bytes;    /* of the bodies it holds */
     uint16_t                   ring_size;     /* a power of two */
     int16_t                    owner;         /* worker slot, or -1 */
@@ -117,7 +117,7 @@ void ngx_gateway_session_delete_locked(ngx_gateway_zone_t *zone,
 void ngx_gateway_session_kill_locked(ngx_gateway_zone_t *zone,
     ngx_gateway_session_t *s, ngx_uint_t code);
 ngx_uint_t ngx_gateway_session_expire_locked(ngx_gateway_zone_t *zone,
-    time_t now, time_t timeout, ngx_uint_t max);
+    ngx_msec_t timeout, ngx_uint_t max);
 ngx_int_t ngx_gateway_session_dispatch_locked(ngx_gateway_zone_t *zone,
     ngx_gateway_session_t *s, ngx_gateway_blob_t *blob);
 void ngx_gateway_session_mark_dirty_locked(ngx_gateway_zone_t *zone,
