@@ -803,12 +803,16 @@ gwload_monitor(gwload_conf_t *conf, gwload_shm_t *shm,
             gwload_monitor_hold(&m, now);
         }
 
+        /* a connection that is reconnecting may still come back */
+
         if (m.holding && !m.stopping
             && ((m.hold_end && now >= m.hold_end)
                 || conf->hold_ms == 0
-                || sum->open == 0))
+                || (sum->open == 0 && sum->reconnecting == 0)))
         {
-            if (sum->open == 0 && sum->established) {
+            if (sum->open == 0 && sum->reconnecting == 0
+                && sum->established)
+            {
                 fprintf(stderr, "gwload: no connection left open\n");
             }
 
@@ -973,7 +977,7 @@ gwload_monitor_hold(gwload_monitor_t *m, uint64_t now)
             sum->established, conf->connections, sum->failed, extra,
             extra[0] ? ", " : "", (now - m->shm->start_ns) / 1e9);
 
-    if (sum->open == 0) {
+    if (sum->open == 0 && sum->reconnecting == 0) {
         fprintf(stderr, "nothing to hold\n");
 
     } else if (conf->hold_ms < 0) {
@@ -1076,6 +1080,12 @@ gwload_usage(FILE *f)
 "  identify=1|0             0: no Identify, wait for Hello only [1]\n"
 "  identify_timeout=S       from the 101 to identified, per connection "
 "[30]\n"
+"  resume=1|0               reconnect a lost session and Resume it (op 9 "
+"d:false:\n"
+"                           Identify again) [1]\n"
+"  backoff=MIN-MAX          first reconnect after a random MIN..MAX ms, "
+"then\n"
+"                           doubling; 0: at once [1000-5000]\n"
 "\n"
 "Protocol ws, --proto-opt:\n"
 "  probes=1|0               scan text messages for probes (and "
@@ -1085,7 +1095,8 @@ gwload_usage(FILE *f)
 "Exit status: 0 when every connection was established and held (with "
 "the gateway\n"
 "protocol: and identified, with no sequence error and no undecodable "
-"message;\n"
+"message,\n"
+"and every session lost while held resumed or re-identified;\n"
 "with --expect-messages: and every connection got its probes),\n"
 "1 otherwise, 2 on a usage or setup error.\n",
             GWLOAD_CONNS_PER_PROC, GWLOAD_CONNS_PER_SRC);

@@ -29,6 +29,7 @@ typedef unsigned char               u_char;
 typedef struct gwload_conf_s        gwload_conf_t;
 typedef struct gwload_worker_s      gwload_worker_t;
 typedef struct gwload_conn_s        gwload_conn_t;
+typedef struct gwload_target_s      gwload_target_t;
 typedef struct gwload_timer_s       gwload_timer_t;
 typedef struct gwload_proto_s       gwload_proto_t;
 typedef struct gwload_ws_parser_s   gwload_ws_parser_t;

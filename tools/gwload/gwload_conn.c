@@ -3,12 +3,17 @@
  * gwload: the per-connection state machine.
  *
  *   IDLE -> CONNECTING -> HANDSHAKE -> OPEN -> CLOSING -> IDLE
+ *                ^                                |
+ *                +----------- WAITING <-----------+  (reconnect)
  *
  * Sockets are non-blocking and registered once, edge-triggered, for
  * EPOLLIN | EPOLLOUT | EPOLLRDHUP; reads go on until EAGAIN or a short read
  * (or a per-event budget, after which the connection is posted for the
  * next loop turn).
- * Every connection is used once: a finished one keeps fd == -1.
+ * A finished connection keeps fd == -1, unless its protocol asked for a
+ * reconnect (gwload_conn_reconnect()): then it waits in WAITING and starts
+ * again with c->again set, which counts it under "reconnects" rather than
+ * as a new connection.
  */
 
 
@@ -49,6 +54,7 @@ static void gwload_conn_error(gwload_conn_t *c, int err, const char *what);
 static void gwload_conn_fail(gwload_conn_t *c, gwload_fail_e reason,
     int err, const char *what, int status);
 static void gwload_conn_closed(gwload_conn_t *c);
+static int gwload_conn_lost(gwload_conn_t *c, int code);
 static void gwload_conn_fail_errno(gwload_conn_t *c, int err,
     const char *what);
 static void gwload_conn_drop(gwload_conn_t *c, gwload_drop_e why,
@@ -86,22 +92,30 @@ gwload_conn_send_plain(gwload_conn_t *c, const u_char *buf, size_t size)
 int
 gwload_conn_start(gwload_conn_t *c)
 {
-    int                  fd, one;
-    gwload_conf_t       *conf;
-    gwload_worker_t     *w;
-    struct sockaddr_in   src;
-    struct epoll_event   ev;
+    int                        fd, one;
+    gwload_conf_t             *conf;
+    gwload_worker_t           *w;
+    struct sockaddr_in         src;
+    struct epoll_event         ev;
+    const struct sockaddr_in  *dst;
 
     w = c->worker;
     conf = w->conf;
 
-    gwload_timer_init(&c->timer, gwload_conn_timeout_handler, c);
-    gwload_timer_init(&c->proto_timer, gwload_conn_proto_timer_handler, c);
+    if (c->again) {
+        w->stats->reconnects++;
 
-    w->stats->attempted++;
+    } else {
+        gwload_timer_init(&c->timer, gwload_conn_timeout_handler, c);
+        gwload_timer_init(&c->proto_timer, gwload_conn_proto_timer_handler,
+                          c);
 
-    if (w->stats->first_start_ns == 0) {
-        w->stats->first_start_ns = w->now;
+        w->stats->attempted++;
+        w->connecting++;
+
+        if (w->stats->first_start_ns == 0) {
+            w->stats->first_start_ns = w->now;
+        }
     }
 
     /* a batch of starts takes a while: take the time of this one */
@@ -109,7 +123,7 @@ gwload_conn_start(gwload_conn_t *c)
 
     c->start = w->now;
     c->state = GWLOAD_CONN_CONNECTING;
-    w->connecting++;
+    dst = c->target ? &c->target->dst : &conf->dst;
 
     fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd == -1) {
@@ -156,9 +170,7 @@ gwload_conn_start(gwload_conn_t *c)
         return GWLOAD_ERROR;
     }
 
-    if (connect(fd, (struct sockaddr *) &conf->dst, sizeof(conf->dst))
-        == -1)
-    {
+    if (connect(fd, (const struct sockaddr *) dst, sizeof(*dst)) == -1) {
         if (errno != EINPROGRESS) {
             gwload_conn_fail_errno(c, errno, "connect()");
             return GWLOAD_ERROR;
@@ -237,7 +249,10 @@ gwload_conn_connected(gwload_conn_t *c)
         return;
     }
 
-    gwload_hist_add(&w->stats->connect, (w->now - c->start) / GWLOAD_USEC);
+    if (!c->again) {
+        gwload_hist_add(&w->stats->connect,
+                        (w->now - c->start) / GWLOAD_USEC);
+    }
 
     c->hs = malloc(sizeof(gwload_conn_hs_t));
     if (c->hs == NULL) {
@@ -254,9 +269,15 @@ gwload_conn_connected(gwload_conn_t *c)
     r = gwload_worker_random(w);
     memcpy(c->hs->key + 8, &r, 8);
 
-    n = gwload_ws_request(w->req, w->req_size, w->conf, c->hs->key);
+    n = gwload_ws_request(w->req, w->req_size, w->conf, c->target,
+                          c->hs->key);
 
     c->state = GWLOAD_CONN_HANDSHAKE;
+
+    if (n == 0) {
+        gwload_conn_fail(c, GWLOAD_FAIL_OTHER, 0, "request too long", 0);
+        return;
+    }
 
     if (gwload_conn_send(c, w->req, n) != GWLOAD_OK) {
         gwload_conn_error(c, errno, "send()");
@@ -387,15 +408,30 @@ gwload_conn_handshake(gwload_conn_t *c)
 
     c->hs = NULL;
     c->state = GWLOAD_CONN_OPEN;
-    w->connecting--;
 
     gwload_timer_del(&w->timers, &c->timer);
     gwload_ws_parser_init(&c->ws);
 
-    w->stats->established++;
     w->stats->open++;
-    w->stats->last_established_ns = now;
-    gwload_hist_add(&w->stats->handshake, (now - c->start) / GWLOAD_USEC);
+
+    if (c->again) {
+        /* a reconnect: the connection is back, not a new one */
+
+        c->again = 0;
+        w->stats->reconnected++;
+
+        if (c->lost) {
+            c->lost = 0;
+            w->stats->reconnecting--;
+        }
+
+    } else {
+        w->connecting--;
+        w->stats->established++;
+        w->stats->last_established_ns = now;
+        gwload_hist_add(&w->stats->handshake,
+                        (now - c->start) / GWLOAD_USEC);
+    }
 
     if (w->conf->proto->on_open && w->conf->proto->on_open(c) != GWLOAD_OK) {
         free(hs);
@@ -608,20 +644,18 @@ gwload_conn_control(gwload_conn_t *c, gwload_ws_frame_t *f)
         /* the peer closes: echo its close frame, then wait for its FIN */
 
         st->open--;
-        st->dropped++;
-        st->drop[GWLOAD_DROP_CLOSE]++;
-
-        if (!w->warned_drop[GWLOAD_DROP_CLOSE]++) {
-            gwload_conn_warn(c, "server closed an established connection "
-                             "with code %d (further ones are only counted)",
-                             code);
-        }
-
         c->state = GWLOAD_CONN_CLOSING;
         c->close_sent = 1;
 
-        if (proto->on_close) {
-            proto->on_close(c, code);
+        if (!gwload_conn_lost(c, code)) {
+            st->dropped++;
+            st->drop[GWLOAD_DROP_CLOSE]++;
+
+            if (!w->warned_drop[GWLOAD_DROP_CLOSE]++) {
+                gwload_conn_warn(c, "server closed an established "
+                                 "connection with code %d (further ones "
+                                 "are only counted)", code);
+            }
         }
 
         if (gwload_conn_send_frame(c, GWLOAD_WS_OP_CLOSE, f->data,
@@ -701,16 +735,14 @@ gwload_conn_send_frame(gwload_conn_t *c, int opcode, const u_char *data,
 int
 gwload_conn_close(gwload_conn_t *c, int code)
 {
-    u_char                 body[2];
-    gwload_worker_t       *w;
-    const gwload_proto_t  *proto;
+    u_char            body[2];
+    gwload_worker_t  *w;
 
     if (c->state != GWLOAD_CONN_OPEN) {
         return GWLOAD_OK;
     }
 
     w = c->worker;
-    proto = w->conf->proto;
 
     c->state = GWLOAD_CONN_CLOSING;
     c->ours = 1;
@@ -719,9 +751,7 @@ gwload_conn_close(gwload_conn_t *c, int code)
 
     gwload_timer_del(&w->timers, &c->proto_timer);
 
-    if (proto->on_close) {
-        proto->on_close(c, 0);
-    }
+    (void) gwload_conn_lost(c, 0);
 
     body[0] = (u_char) (code >> 8);
     body[1] = (u_char) code;
@@ -735,6 +765,29 @@ gwload_conn_close(gwload_conn_t *c, int code)
         gwload_conn_finish(c);
         return GWLOAD_ERROR;
     }
+
+    return GWLOAD_OK;
+}
+
+
+/*
+ * The protocol wants this connection back: once the current socket is
+ * finished, wait delay_ms, then connect to "target" (NULL: --url).  Called
+ * from on_close, before gwload_conn_close(), or from on_reconnect_failed.
+ * GWLOAD_DECLINED when the worker is stopping.
+ */
+
+int
+gwload_conn_reconnect(gwload_conn_t *c, uint64_t delay_ms,
+    const gwload_target_t *target)
+{
+    if (c->worker->stopping) {
+        return GWLOAD_DECLINED;
+    }
+
+    c->retry = 1;
+    c->retry_at = c->worker->now + delay_ms * GWLOAD_MSEC;
+    c->retry_target = target;
 
     return GWLOAD_OK;
 }
@@ -765,12 +818,19 @@ gwload_conn_stop(gwload_conn_t *c)
 
     case GWLOAD_CONN_CONNECTING:
     case GWLOAD_CONN_HANDSHAKE:
-        c->worker->stats->aborted++;
+        if (!c->again) {
+            c->worker->stats->aborted++;
+        }
+
         gwload_conn_finish(c);
         break;
 
     case GWLOAD_CONN_OPEN:
         (void) gwload_conn_close(c, GWLOAD_WS_CLOSE_NORMAL);
+        break;
+
+    case GWLOAD_CONN_WAITING:
+        gwload_conn_finish(c);
         break;
 
     default:
@@ -788,7 +848,10 @@ gwload_conn_abort(gwload_conn_t *c)
 
     case GWLOAD_CONN_CONNECTING:
     case GWLOAD_CONN_HANDSHAKE:
-        c->worker->stats->aborted++;
+        if (!c->again) {
+            c->worker->stats->aborted++;
+        }
+
         break;
 
     case GWLOAD_CONN_OPEN:
@@ -799,6 +862,9 @@ gwload_conn_abort(gwload_conn_t *c)
             c->worker->conf->proto->on_close(c, 0);
         }
 
+        break;
+
+    case GWLOAD_CONN_WAITING:
         break;
 
     case GWLOAD_CONN_CLOSING:
@@ -980,6 +1046,39 @@ gwload_conn_closed(gwload_conn_t *c)
 }
 
 
+/*
+ * An open connection leaves the open state: tell the protocol, then 1 if
+ * it asked for a reconnect (the loss is then "disconnected", not a drop).
+ */
+
+static int
+gwload_conn_lost(gwload_conn_t *c, int code)
+{
+    gwload_worker_t       *w;
+    const gwload_proto_t  *proto;
+
+    w = c->worker;
+    proto = w->conf->proto;
+
+    if (proto->on_close) {
+        proto->on_close(c, code);
+    }
+
+    if (!c->retry) {
+        return 0;
+    }
+
+    w->stats->disconnected++;
+
+    if (!c->lost) {
+        c->lost = 1;
+        w->stats->reconnecting++;
+    }
+
+    return 1;
+}
+
+
 static void
 gwload_conn_fail_errno(gwload_conn_t *c, int err, const char *what)
 {
@@ -1024,23 +1123,31 @@ static void
 gwload_conn_fail(gwload_conn_t *c, gwload_fail_e reason, int err,
     const char *what, int status)
 {
-    char              src[INET_ADDRSTRLEN];
-    const char       *ename;
-    gwload_worker_t  *w;
-    gwload_wstats_t  *st;
+    char                   src[INET_ADDRSTRLEN];
+    int64_t                retry_after;
+    const char            *ename;
+    gwload_worker_t       *w;
+    gwload_wstats_t       *st;
+    const gwload_proto_t  *proto;
 
     w = c->worker;
     st = w->stats;
+    proto = w->conf->proto;
 
-    st->failed++;
-    st->fail[reason]++;
+    if (c->again) {
+        st->reconnect_failed++;
 
-    if (reason == GWLOAD_FAIL_STATUS) {
-        st->last_status = status;
-    }
+    } else {
+        st->failed++;
+        st->fail[reason]++;
 
-    if (reason == GWLOAD_FAIL_OTHER && err) {
-        st->last_errno = err;
+        if (reason == GWLOAD_FAIL_STATUS) {
+            st->last_status = status;
+        }
+
+        if (reason == GWLOAD_FAIL_OTHER && err) {
+            st->last_errno = err;
+        }
     }
 
     if (!w->warned_fail[reason]++) {
@@ -1073,8 +1180,8 @@ gwload_conn_fail(gwload_conn_t *c, gwload_fail_e reason, int err,
             break;
 
         case GWLOAD_FAIL_STATUS:
-            gwload_conn_warn(c, "server answered HTTP %d instead of 101",
-                             status);
+            gwload_conn_warn(c, "server answered HTTP %d instead of 101%s",
+                             status, c->again ? " to a reconnect" : "");
             break;
 
         case GWLOAD_FAIL_BAD_ACCEPT:
@@ -1094,6 +1201,19 @@ gwload_conn_fail(gwload_conn_t *c, gwload_fail_e reason, int err,
         }
     }
 
+    if (c->again && proto->on_reconnect_failed) {
+
+        /* RFC 6585, 4: a 429 may say how long to wait */
+
+        retry_after = -1;
+
+        if (reason == GWLOAD_FAIL_STATUS && c->hs) {
+            retry_after = gwload_ws_retry_after(c->hs->data, c->hs->len);
+        }
+
+        proto->on_reconnect_failed(c, reason, status, retry_after);
+    }
+
     gwload_conn_finish(c);
 }
 
@@ -1101,26 +1221,22 @@ gwload_conn_fail(gwload_conn_t *c, gwload_fail_e reason, int err,
 static void
 gwload_conn_drop(gwload_conn_t *c, gwload_drop_e why, const char *detail)
 {
-    gwload_worker_t       *w;
-    const gwload_proto_t  *proto;
+    gwload_worker_t  *w;
 
     w = c->worker;
-    proto = w->conf->proto;
 
     if (c->state == GWLOAD_CONN_OPEN) {
         w->stats->open--;
-        w->stats->dropped++;
-        w->stats->drop[why]++;
-
-        if (!w->warned_drop[why]++) {
-            gwload_conn_warn(c, "established connection lost: %s "
-                             "(further ones are only counted)", detail);
-        }
-
         c->state = GWLOAD_CONN_CLOSING;
 
-        if (proto->on_close) {
-            proto->on_close(c, 0);
+        if (!gwload_conn_lost(c, 0)) {
+            w->stats->dropped++;
+            w->stats->drop[why]++;
+
+            if (!w->warned_drop[why]++) {
+                gwload_conn_warn(c, "established connection lost: %s "
+                                 "(further ones are only counted)", detail);
+            }
         }
     }
 
@@ -1159,12 +1275,15 @@ gwload_conn_violation(gwload_conn_t *c, int code, const char *detail)
 static void
 gwload_conn_finish(gwload_conn_t *c)
 {
-    gwload_worker_t  *w;
+    gwload_worker_t       *w;
+    const gwload_proto_t  *proto;
 
     w = c->worker;
+    proto = w->conf->proto;
 
-    if (c->state == GWLOAD_CONN_CONNECTING
-        || c->state == GWLOAD_CONN_HANDSHAKE)
+    if ((c->state == GWLOAD_CONN_CONNECTING
+         || c->state == GWLOAD_CONN_HANDSHAKE)
+        && !c->again)
     {
         w->connecting--;
     }
@@ -1191,6 +1310,35 @@ gwload_conn_finish(gwload_conn_t *c)
     c->msg_cap = 0;
 
     c->state = GWLOAD_CONN_IDLE;
+    c->close_sent = 0;
+    c->close_recv = 0;
+    c->ours = 0;
+    c->hup = 0;
+
+    if (c->retry) {
+        c->retry = 0;
+
+        if (!w->stopping
+            && gwload_timer_add(&w->timers, &c->timer, c->retry_at)
+               == GWLOAD_OK)
+        {
+            c->state = GWLOAD_CONN_WAITING;
+            return;
+        }
+    }
+
+    c->again = 0;
+
+    if (c->lost) {
+        /* given up, or stopping: it does not come back */
+
+        c->lost = 0;
+        w->stats->reconnecting--;
+
+        if (proto->on_reconnect_end) {
+            proto->on_reconnect_end(c);
+        }
+    }
 }
 
 
@@ -1220,6 +1368,15 @@ gwload_conn_timeout_handler(gwload_timer_t *t)
         }
 
         gwload_conn_finish(c);
+        break;
+
+    case GWLOAD_CONN_WAITING:
+        c->state = GWLOAD_CONN_IDLE;
+        c->again = 1;
+        c->target = c->retry_target;
+
+        /* a failure is counted, and handed to the protocol, in there */
+        (void) gwload_conn_start(c);
         break;
 
     default:

@@ -13,8 +13,19 @@ typedef enum {
     GWLOAD_CONN_CONNECTING,     /* non-blocking connect() in progress */
     GWLOAD_CONN_HANDSHAKE,      /* upgrade request sent, waiting for 101 */
     GWLOAD_CONN_OPEN,           /* established */
-    GWLOAD_CONN_CLOSING         /* close frame sent and/or received */
+    GWLOAD_CONN_CLOSING,        /* close frame sent and/or received */
+    GWLOAD_CONN_WAITING         /* lost, to reconnect when c->timer fires */
 } gwload_conn_state_e;
+
+
+/* where a reconnect goes (gwload_conn_reconnect()); NULL: --url */
+#define GWLOAD_TARGET_MAX           2048    /* host + path, at most */
+
+struct gwload_target_s {
+    struct sockaddr_in      dst;
+    char                   *host;          /* Host header */
+    char                   *path;          /* request-target */
+};
 
 
 /*
@@ -42,6 +53,10 @@ struct gwload_conn_s {
     gwload_conn_t          *posted_next;
 
     uint64_t                start;         /* ns, connect() called */
+    uint64_t                retry_at;      /* ns, reconnect due */
+
+    const gwload_target_t  *target;        /* this socket's; NULL: --url */
+    const gwload_target_t  *retry_target;  /* the next one's */
 
     gwload_timer_t          timer;         /* connect/handshake/close */
     gwload_timer_t          proto_timer;   /* protocol's own */
@@ -69,6 +84,9 @@ struct gwload_conn_s {
     unsigned                close_recv:1;
     unsigned                ours:1;        /* we started the close */
     unsigned                hup:1;         /* EPOLLRDHUP/HUP/ERR seen */
+    unsigned                retry:1;       /* reconnect once finished */
+    unsigned                again:1;       /* this socket is a reconnect */
+    unsigned                lost:1;        /* counted in "reconnecting" */
 };
 
 
@@ -138,6 +156,8 @@ int gwload_conn_send_frame(gwload_conn_t *c, int opcode, const u_char *data,
 int gwload_conn_timer(gwload_conn_t *c, uint64_t delay_ms);
 int gwload_conn_timer_at(gwload_conn_t *c, uint64_t deadline_ns);
 int gwload_conn_close(gwload_conn_t *c, int code);
+int gwload_conn_reconnect(gwload_conn_t *c, uint64_t delay_ms,
+    const gwload_target_t *target);
 
 #define gwload_conn_now(c)          ((c)->worker->now)
 #define gwload_conn_stats(c)        ((c)->worker->stats)

@@ -472,6 +472,113 @@ gwload_gw_heartbeat(u_char *buf, size_t size, int64_t seq)
 }
 
 
+/*
+ * Resume, op 6 (PROTOCOL.md 1.8): {token, session_id, seq}, seq the last s
+ * received (null if none).  session_id is READY's string as it came,
+ * escapes included, so it goes back verbatim.  0 if it does not fit.
+ */
+
+size_t
+gwload_gw_resume(u_char *buf, size_t size, const char *token,
+    size_t token_len, const u_char *session_id, size_t session_id_len,
+    int64_t seq)
+{
+    int      n;
+    u_char  *p, *last;
+    size_t   k;
+
+    static const char  sid[] = "\",\"session_id\":\"";
+
+    p = buf;
+    last = buf + size;
+
+    n = snprintf((char *) p, last - p, "{\"op\":6,\"d\":{\"token\":\"");
+    if (n < 0 || n >= last - p) {
+        return 0;
+    }
+
+    p += n;
+
+    k = gwload_gw_escape(p, last, token, token_len);
+    if (k == 0 && token_len) {
+        return 0;
+    }
+
+    p += k;
+
+    if ((size_t) (last - p) < sizeof(sid) - 1 + session_id_len) {
+        return 0;
+    }
+
+    p = (u_char *) memcpy(p, sid, sizeof(sid) - 1) + sizeof(sid) - 1;
+    p = (u_char *) memcpy(p, session_id, session_id_len) + session_id_len;
+
+    if (seq > 0) {
+        n = snprintf((char *) p, last - p, "\",\"seq\":%" PRId64 "}}", seq);
+
+    } else {
+        n = snprintf((char *) p, last - p, "\",\"seq\":null}}");
+    }
+
+    if (n < 0 || n >= last - p) {
+        return 0;
+    }
+
+    return p + n - buf;
+}
+
+
+/* op 9's d (PROTOCOL.md 1.8): 1 "resumable", 0 not, -1 not a boolean */
+
+int
+gwload_gw_invalid_session_d(gwload_gw_msg_t *m)
+{
+    switch (m->d.type) {
+
+    case GWLOAD_JSON_TRUE:
+        return 1;
+
+    case GWLOAD_JSON_FALSE:
+        return 0;
+
+    default:
+        return -1;
+    }
+}
+
+
+/*
+ * What a client does once the server closed with "code" (0: the
+ * connection dropped without a close frame), PROTOCOL.md 1.9: 4004 and
+ * 4010-4014 allow no reconnect; 4007 (invalid seq) answers a Resume, and
+ * the same seq would get it again, so identify afresh, as discord.js does;
+ * anything else (1000/1001 from the server too, 1006-like drops, 1012,
+ * 4000-4003, 4005, 4008, 4009, unknown codes) resumes, as discord.js does
+ * with codes it does not know.
+ */
+
+int
+gwload_gw_close_action(int code)
+{
+    switch (code) {
+
+    case 4004:                  /* authentication failed */
+    case 4010:                  /* invalid shard */
+    case 4011:                  /* sharding required */
+    case 4012:                  /* invalid API version */
+    case 4013:                  /* invalid intents */
+    case 4014:                  /* disallowed intents */
+        return GWLOAD_GW_ACTION_STOP;
+
+    case 4007:                  /* invalid seq */
+        return GWLOAD_GW_ACTION_IDENTIFY;
+
+    default:
+        return GWLOAD_GW_ACTION_RESUME;
+    }
+}
+
+
 const char *
 gwload_gw_close_name(int code)
 {

@@ -4,10 +4,11 @@
  *
  * Decoding reads only what the load generator needs: the envelope's top-level
  * op, s, t and d (PROTOCOL.md 1.2), Hello's heartbeat_interval (1.5), READY's
- * guild list and session_id (1.7), an object's "id", and a message's
- * d.content (where publishers put latency probes).  Encoding builds
- * Identify (1.6) and Heartbeat (1.5).  Nothing here allocates, touches a
- * socket or reads a clock.
+ * guild list, session_id and resume_gateway_url (1.7), an object's "id",
+ * a message's d.content (where publishers put latency probes) and op 9's
+ * d (1.8).  Encoding builds Identify (1.6), Resume (1.8) and Heartbeat
+ * (1.5).  gwload_gw_close_action() says what a client does after a close
+ * (1.9).  Nothing here allocates, touches a socket or reads a clock.
  */
 
 
@@ -31,6 +32,18 @@
 
 /* what discord.js closes with when it means to resume (1.4) */
 #define GWLOAD_GW_CLOSE_RESUMING        4200
+
+/*
+ * PROTOCOL.md 1.4: a client close with 1000 or 1001 ends the session; any
+ * other code keeps it resumable.  gwload closes with 4000 before it
+ * resumes after op 7 or op 9 d:true.
+ */
+#define GWLOAD_GW_CLOSE_RECONNECT       4000
+
+/* gwload_gw_close_action(): PROTOCOL.md 1.9 */
+#define GWLOAD_GW_ACTION_RESUME         0   /* reconnect, Resume */
+#define GWLOAD_GW_ACTION_IDENTIFY       1   /* reconnect, Identify afresh */
+#define GWLOAD_GW_ACTION_STOP           2   /* reconnecting is not allowed */
 
 /* PROTOCOL.md 1.1: the server refuses client messages above 4096 bytes */
 #define GWLOAD_GW_CLIENT_MAX            4096
@@ -79,7 +92,12 @@ int gwload_gw_content(gwload_gw_msg_t *m, gwload_json_t *content);
 size_t gwload_gw_identify(u_char *buf, size_t size,
     gwload_gw_identify_t *id);
 size_t gwload_gw_heartbeat(u_char *buf, size_t size, int64_t seq);
+size_t gwload_gw_resume(u_char *buf, size_t size, const char *token,
+    size_t token_len, const u_char *session_id, size_t session_id_len,
+    int64_t seq);
 
+int gwload_gw_invalid_session_d(gwload_gw_msg_t *m);
+int gwload_gw_close_action(int code);
 const char *gwload_gw_close_name(int code);
 
 #define gwload_gw_is_dispatch(m, name)  gwload_json_eq(&(m)->t, name)

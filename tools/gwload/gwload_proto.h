@@ -17,8 +17,15 @@
  *   on_control  a ping or pong from the peer, after the core answered pings
  *   on_timer    the connection's protocol timer fired (gwload_conn_timer())
  *   on_close    the connection is leaving the open state, exactly once per
- *               opened connection (also on an abort); "code" is the peer's
+ *               opened socket (also on an abort); "code" is the peer's
  *               close code, or 0 when we are closing it or it was dropped
+ *   on_reconnect_failed  a reconnect attempt ended before its 101:
+ *               "reason" is a gwload_fail_e, "status" the HTTP status (0:
+ *               none), "retry_after" its Retry-After in ms (-1: none);
+ *               calling gwload_conn_reconnect() again retries, else the
+ *               connection ends (and on_reconnect_end follows)
+ *   on_reconnect_end  a connection lost for a reconnect ends without being
+ *               reopened: the protocol gave up, or the worker stops
  *
  * on_open, on_message, on_control and on_timer return GWLOAD_OK, or
  * GWLOAD_ERROR to drop the connection as a protocol failure.
@@ -42,6 +49,15 @@
  *               the protocol passed.
  *   report      the protocol's section of the text summary
  *   report_json the protocol's member(s) of the JSON object: "key": value
+ *
+ * Reconnects: a protocol may call gwload_conn_reconnect(c, delay_ms,
+ * target) from on_close (or just before gwload_conn_close()).  The loss is
+ * then counted as "disconnected" rather than "dropped"; once the old socket
+ * is done, the connection waits delay_ms and connects again, to "target"
+ * (NULL: --url), and on_open follows its 101 as for the first socket.
+ * Reconnect attempts are counted apart ("reconnects", "reconnected",
+ * "reconnect_failed"), so "attempted", "established" and "failed" keep
+ * counting connections, not sockets.
  *
  * Setup phase: a protocol that has work to do after the 101 (a login, say)
  * counts such connections in w->proto_pending; the worker reports "done
@@ -71,6 +87,10 @@ struct gwload_proto_s {
                                 size_t len);
     int           (*on_timer)(gwload_conn_t *c);
     void          (*on_close)(gwload_conn_t *c, int code);
+    void          (*on_reconnect_failed)(gwload_conn_t *c,
+                                         gwload_fail_e reason, int status,
+                                         int64_t retry_after);
+    void          (*on_reconnect_end)(gwload_conn_t *c);
 
     void          (*progress)(gwload_conf_t *conf, gwload_wstats_t *sum,
                               char *buf, size_t size);

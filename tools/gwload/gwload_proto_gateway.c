@@ -20,11 +20,13 @@
  * holds a probe (gwload_probe.h), is a delivery; the probe's timestamp
  * gives its latency.  READY and GUILD_CREATE are never scanned.
  *
+ * Resume (1.8, 1.9; on unless resume=0) is in
+ * gwload_proto_gateway_resume.c: READY's session is kept here, a lost
+ * session is reconnected there, and its new socket comes back through
+ * on_open and Hello, which then sends Resume (or Identify, after op 9
+ * d:false) instead of Identify.
+ *
  * Later work plugs in here:
- *   resume         gwload_gw_reconnect() and gwload_gw_invalid_session()
- *                  and on_close decide; the READY handler would keep
- *                  session_id and resume_gateway_url; "RESUMED" joins
- *                  gwload_gw_events[]; the core needs gwload_conn_restart()
  *   zlib-stream    an inflate step at the top of on_message, for binary
  *                  frames, with a z_stream per connection
  */
@@ -37,36 +39,6 @@
 #define GWLOAD_GW_TOKEN_MAX         1024
 #define GWLOAD_GW_SETUP_TIMEOUT     30000   /* ms */
 
-
-typedef enum {
-    GWLOAD_GW_HELLO = 0,            /* waiting for Hello */
-    GWLOAD_GW_IDENTIFYING,          /* Identify sent, waiting for READY */
-    GWLOAD_GW_GUILDS,               /* READY seen, waiting for GUILD_CREATEs */
-    GWLOAD_GW_CONNECTED,            /* identified, or Hello with identify=0 */
-    GWLOAD_GW_ENDED                 /* setup failed; only counting now */
-} gwload_gw_phase_e;
-
-
-typedef struct {
-    uint64_t        identify_sent;  /* ns */
-    uint64_t        deadline;       /* ns, end of the setup phase */
-    uint64_t        hb_next;        /* ns, 0: no Hello yet */
-    uint64_t        hb_sent;        /* ns, the beat awaiting its ACK */
-    int64_t         seq;            /* last s; 0: none yet (READY is 1) */
-
-    uint64_t       *guilds;         /* READY's ids, sorted, until done */
-    uint32_t        nguilds;
-    uint32_t        guilds_left;
-    uint32_t        hb_interval;    /* ms */
-
-    uint8_t         phase;          /* gwload_gw_phase_e */
-    unsigned        pending:1;      /* counted in w->proto_pending */
-    unsigned        unacked:1;      /* hb_sent awaits its ACK */
-} gwload_gw_conn_t;
-
-
-typedef int (*gwload_gw_handler_pt)(gwload_conn_t *c, gwload_gw_conn_t *g,
-    gwload_gw_msg_t *m);
 
 typedef struct {
     int64_t                 op;
@@ -86,10 +58,6 @@ typedef struct {
 #define GWLOAD_GW_AFTER_HELLO                                                 \
     (GWLOAD_GW_ANY & ~gwload_gw_phase(GWLOAD_GW_HELLO))
 
-#define gwload_gw_conf(c)                                                     \
-    ((gwload_gw_conf_t *) (c)->worker->conf->proto_conf)
-#define gwload_gw_count(c, n)       (gwload_conn_stats(c)->proto[n]++)
-
 
 static int gwload_gw_configure(gwload_conf_t *conf);
 static int gwload_gw_option(gwload_conf_t *conf, gwload_gw_conf_t *gc,
@@ -105,14 +73,9 @@ static void gwload_gw_on_close(gwload_conn_t *c, int code);
 
 static int gwload_gw_hello_handler(gwload_conn_t *c, gwload_gw_conn_t *g,
     gwload_gw_msg_t *m);
-static int gwload_gw_send_identify(gwload_conn_t *c);
 static int gwload_gw_heartbeat_request(gwload_conn_t *c, gwload_gw_conn_t *g,
     gwload_gw_msg_t *m);
 static int gwload_gw_heartbeat_ack(gwload_conn_t *c, gwload_gw_conn_t *g,
-    gwload_gw_msg_t *m);
-static int gwload_gw_reconnect(gwload_conn_t *c, gwload_gw_conn_t *g,
-    gwload_gw_msg_t *m);
-static int gwload_gw_invalid_session(gwload_conn_t *c, gwload_gw_conn_t *g,
     gwload_gw_msg_t *m);
 static int gwload_gw_dispatch(gwload_conn_t *c, gwload_gw_conn_t *g,
     gwload_gw_msg_t *m);
@@ -126,9 +89,7 @@ static int gwload_gw_message_create(gwload_conn_t *c, gwload_gw_conn_t *g,
 static int gwload_gw_probe(gwload_conn_t *c, gwload_gw_msg_t *m);
 static int gwload_gw_send_heartbeat(gwload_conn_t *c, gwload_gw_conn_t *g);
 static void gwload_gw_identified(gwload_conn_t *c, gwload_gw_conn_t *g);
-static void gwload_gw_setup_failed(gwload_conn_t *c, gwload_gw_conn_t *g);
 static void gwload_gw_setup_done(gwload_conn_t *c, gwload_gw_conn_t *g);
-static int gwload_gw_arm(gwload_conn_t *c, gwload_gw_conn_t *g);
 static int gwload_gw_cmp(const void *a, const void *b);
 
 
@@ -137,7 +98,8 @@ const gwload_proto_t  gwload_proto_gateway = {
     sizeof(gwload_gw_conn_t),
     1,                              /* want_payload */
     { NULL },                       /* counters: our own report */
-    { "identify", "ready", "hello", "heartbeat_rtt" },
+    { "identify", "ready", "hello", "heartbeat_rtt", "resume",
+      "reidentify" },
 
     gwload_gw_configure,
     gwload_gw_cleanup,
@@ -147,6 +109,8 @@ const gwload_proto_t  gwload_proto_gateway = {
     NULL,                           /* on_control: the core answers pings */
     gwload_gw_on_timer,
     gwload_gw_on_close,
+    gwload_gw_on_reconnect_failed,
+    gwload_gw_on_reconnect_end,
 
     gwload_gw_progress,
     gwload_gw_result,
@@ -167,7 +131,7 @@ static gwload_gw_op_t  gwload_gw_ops[] = {
     /* "may arrive at any time, even before Hello" */
     { GWLOAD_GW_OP_RECONNECT, GWLOAD_GW_ANY, gwload_gw_reconnect },
 
-    /* identify refused (concurrency), or a failed resume */
+    /* identify refused (concurrency), or a resume refused */
     { GWLOAD_GW_OP_INVALID_SESSION, GWLOAD_GW_AFTER_HELLO,
       gwload_gw_invalid_session },
 
@@ -188,6 +152,7 @@ static gwload_gw_event_t  gwload_gw_events[] = {
     gwload_gw_event("READY", gwload_gw_ready_handler),
     gwload_gw_event("GUILD_CREATE", gwload_gw_guild_create),
     gwload_gw_event("MESSAGE_CREATE", gwload_gw_message_create),
+    gwload_gw_event("RESUMED", gwload_gw_resumed),
     { NULL, 0, NULL }
 };
 
@@ -209,6 +174,9 @@ gwload_gw_configure(gwload_conf_t *conf)
     gc->shard_id = -1;
     gc->setup_timeout_ms = GWLOAD_GW_SETUP_TIMEOUT;
     gc->identify = 1;
+    gc->resume = 1;
+    gc->backoff_min = GWLOAD_GW_BACKOFF_MIN;
+    gc->backoff_max = GWLOAD_GW_BACKOFF_MAX;
 
     for (i = 0; i < conf->nproto_opts; i++) {
         if (gwload_gw_option(conf, gc, conf->proto_opts[i]) != GWLOAD_OK) {
@@ -245,6 +213,7 @@ failed:
 static int
 gwload_gw_option(gwload_conf_t *conf, gwload_gw_conf_t *gc, char *opt)
 {
+    int        rc;
     char      *v, *end;
     double     d;
     int64_t    a, b;
@@ -255,6 +224,16 @@ gwload_gw_option(gwload_conf_t *conf, gwload_gw_conf_t *gc, char *opt)
     v = strchr(opt, '=') + 1;
     errno = 0;
     end = NULL;
+
+    rc = gwload_gw_resume_option(gc, opt, v);
+
+    if (rc != GWLOAD_DECLINED) {
+        if (rc != GWLOAD_OK) {
+            goto invalid;
+        }
+
+        return GWLOAD_OK;
+    }
 
     if (strncmp(opt, "tokens=", 7) == 0) {
         return gwload_gw_tokens(gc, v);
@@ -346,7 +325,7 @@ gwload_gw_option(gwload_conf_t *conf, gwload_gw_conf_t *gc, char *opt)
 
     fprintf(stderr, "gwload: protocol gateway: unknown --proto-opt \"%s\" "
             "(known: tokens, intents, shard, shards, large_threshold, "
-            "zombie, identify, identify_timeout)\n", opt);
+            "zombie, identify, identify_timeout, resume, backoff)\n", opt);
 
     return GWLOAD_ERROR;
 
@@ -520,6 +499,9 @@ gwload_gw_cleanup(gwload_conf_t *conf)
     free(gc);
 
     conf->proto_conf = NULL;
+
+    /* a worker's resume targets */
+    gwload_gw_resume_cleanup();
 }
 
 
@@ -529,6 +511,16 @@ gwload_gw_on_open(gwload_conn_t *c)
     gwload_gw_conn_t  *g;
 
     g = c->proto_data;
+
+    if (g->recovering) {
+        /* a reconnect (gwload_proto_gateway_resume.c): Hello first */
+
+        g->phase = GWLOAD_GW_HELLO;
+        g->hb_next = 0;
+        g->unacked = 0;
+
+        return GWLOAD_OK;
+    }
 
     g->pending = 1;
     c->worker->proto_pending++;
@@ -592,8 +584,11 @@ gwload_gw_hello_handler(gwload_conn_t *c, gwload_gw_conn_t *g,
     }
 
     gwload_gw_count(c, GWLOAD_GW_N_HELLO);
-    gwload_hist_add(&gwload_conn_stats(c)->proto_hist[GWLOAD_GW_H_HELLO],
-                    (now - c->start) / GWLOAD_USEC);
+
+    if (!g->recovering) {
+        gwload_hist_add(&gwload_conn_stats(c)->proto_hist[GWLOAD_GW_H_HELLO],
+                        (now - c->start) / GWLOAD_USEC);
+    }
 
     /*
      * PROTOCOL.md 1.5, as discord.js: the first beat after
@@ -616,6 +611,21 @@ gwload_gw_hello_handler(gwload_conn_t *c, gwload_gw_conn_t *g,
         return gwload_gw_arm(c, g);
     }
 
+    if (g->recovering && !g->reidentify) {
+        if (gwload_gw_send_resume(c, g) != GWLOAD_OK) {
+            return GWLOAD_ERROR;
+        }
+
+        g->phase = GWLOAD_GW_RESUMING;
+
+        return gwload_gw_arm(c, g);
+    }
+
+    if (g->recovering) {
+        /* a new session: its sequence starts again at READY (1.2) */
+        g->seq = 0;
+    }
+
     if (gwload_gw_send_identify(c) != GWLOAD_OK) {
         return GWLOAD_ERROR;
     }
@@ -629,7 +639,7 @@ gwload_gw_hello_handler(gwload_conn_t *c, gwload_gw_conn_t *g,
 
 /* PROTOCOL.md 1.6: connection i uses token i mod count */
 
-static int
+int
 gwload_gw_send_identify(gwload_conn_t *c)
 {
     size_t                 n;
@@ -701,47 +711,6 @@ gwload_gw_heartbeat_ack(gwload_conn_t *c, gwload_gw_conn_t *g,
 }
 
 
-/*
- * op 7: the server will close this socket soon.  Counted only; resume
- * (reconnect to resume_gateway_url with session_id and seq) goes here.
- */
-
-static int
-gwload_gw_reconnect(gwload_conn_t *c, gwload_gw_conn_t *g,
-    gwload_gw_msg_t *m)
-{
-    (void) g;
-    (void) m;
-
-    gwload_gw_count(c, GWLOAD_GW_N_RECONNECT);
-
-    return GWLOAD_OK;
-}
-
-
-/*
- * op 9: during the identify it means refused (identify concurrency, 1.6).
- * Counted, and the identify fails; re-identifying after 1-5 s (d:false)
- * or resuming (d:true) goes here.  The socket stays open.
- */
-
-static int
-gwload_gw_invalid_session(gwload_conn_t *c, gwload_gw_conn_t *g,
-    gwload_gw_msg_t *m)
-{
-    (void) m;
-
-    gwload_gw_count(c, GWLOAD_GW_N_INVALID_SESSION);
-
-    if (g->phase == GWLOAD_GW_IDENTIFYING || g->phase == GWLOAD_GW_GUILDS) {
-        gwload_gw_setup_failed(c, g);
-        return gwload_gw_arm(c, g);
-    }
-
-    return GWLOAD_OK;
-}
-
-
 /* op 0: check s (1.2), then the event */
 
 static int
@@ -761,6 +730,7 @@ gwload_gw_dispatch(gwload_conn_t *c, gwload_gw_conn_t *g, gwload_gw_msg_t *m)
 
         } else if (m->s - g->seq > 1) {
             gwload_gw_count(c, GWLOAD_GW_N_SEQ_GAPS);
+            gwload_gw_add(c, GWLOAD_GW_N_SEQ_LOST, m->s - g->seq - 1);
         }
 
         /* as @discordjs/ws: the sequence only moves forward */
@@ -776,6 +746,11 @@ gwload_gw_dispatch(gwload_conn_t *c, gwload_gw_conn_t *g, gwload_gw_msg_t *m)
     }
 
     len = m->t.end - m->t.start;
+
+    if (g->phase == GWLOAD_GW_RESUMING && !gwload_json_eq(&m->t, "RESUMED")) {
+        /* what the server replays after Resume (1.8) */
+        gwload_gw_count(c, GWLOAD_GW_N_REPLAYED);
+    }
 
     for (ev = gwload_gw_events; ev->name; ev++) {
         if (ev->len == len && memcmp(ev->name, m->t.start, len) == 0) {
@@ -812,8 +787,11 @@ gwload_gw_ready_handler(gwload_conn_t *c, gwload_gw_conn_t *g,
         return GWLOAD_OK;
     }
 
-    gwload_hist_add(&st->proto_hist[GWLOAD_GW_H_READY],
-                    (gwload_conn_now(c) - g->identify_sent) / GWLOAD_USEC);
+    if (!g->recovering) {
+        gwload_hist_add(&st->proto_hist[GWLOAD_GW_H_READY],
+                        (gwload_conn_now(c) - g->identify_sent)
+                        / GWLOAD_USEC);
+    }
 
     if (gwload_gw_ready(m, &r) != GWLOAD_OK) {
         gwload_gw_count(c, GWLOAD_GW_N_DECODE_ERRORS);
@@ -821,13 +799,15 @@ gwload_gw_ready_handler(gwload_conn_t *c, gwload_gw_conn_t *g,
         return gwload_gw_arm(c, g);
     }
 
-    /* counted, not kept: resume would keep it (and resume_url) here */
-
     if (r.session_id.type == GWLOAD_JSON_STRING
         && r.session_id.end > r.session_id.start)
     {
         gwload_gw_count(c, GWLOAD_GW_N_SESSIONS);
     }
+
+    /* session_id and resume_gateway_url, for a resume */
+
+    gwload_gw_session_keep(c, g, &r);
 
     g->phase = GWLOAD_GW_GUILDS;
 
@@ -903,12 +883,17 @@ gwload_gw_guild_create(gwload_conn_t *c, gwload_gw_conn_t *g,
     gwload_gw_count(c, GWLOAD_GW_N_GUILD_CREATE);
 
     if (g->phase != GWLOAD_GW_GUILDS) {
-        if (g->phase != GWLOAD_GW_CONNECTED) {
+        if (g->phase != GWLOAD_GW_CONNECTED
+            && g->phase != GWLOAD_GW_RESUMING)
+        {
             /* before READY: nothing to match it with */
             gwload_gw_count(c, GWLOAD_GW_N_GUILD_UNEXPECTED);
         }
 
-        /* else the bot joined a guild, or one came back (1.15) */
+        /*
+         * else the bot joined a guild, or one came back (1.15), or a
+         * resume replays one
+         */
 
         return GWLOAD_OK;
     }
@@ -1041,8 +1026,8 @@ gwload_gw_on_timer(gwload_conn_t *c)
             gwload_gw_count(c, GWLOAD_GW_N_ZOMBIES);
 
             if (gwload_gw_conf(c)->zombie_close) {
-                /* as discord.js; resume would follow (4200: "resuming") */
-                return gwload_conn_close(c, GWLOAD_GW_CLOSE_RESUMING);
+                /* as discord.js: close with 4200, then resume */
+                return gwload_gw_zombie(c, g);
             }
         }
 
@@ -1067,7 +1052,7 @@ gwload_gw_on_timer(gwload_conn_t *c)
 static void
 gwload_gw_on_close(gwload_conn_t *c, int code)
 {
-    int                k;
+    int                k, rc;
     gwload_gw_conn_t  *g;
 
     g = c->proto_data;
@@ -1086,7 +1071,11 @@ gwload_gw_on_close(gwload_conn_t *c, int code)
         gwload_gw_count(c, k);
     }
 
-    if (g->pending) {
+    /* a resume, or the end (gwload_proto_gateway_resume.c) */
+
+    rc = gwload_gw_lost(c, g, code);
+
+    if (rc != GWLOAD_OK && g->pending) {
         gwload_gw_setup_failed(c, g);
     }
 
@@ -1104,6 +1093,25 @@ gwload_gw_identified(gwload_conn_t *c, gwload_gw_conn_t *g)
     st = gwload_conn_stats(c);
     now = gwload_conn_now(c);
 
+    if (g->recovering) {
+        /* after op 9 d:false: a new session, what was lost is unknown */
+
+        gwload_gw_count(c, GWLOAD_GW_N_REIDENTIFIED);
+        gwload_hist_add(&st->proto_hist[GWLOAD_GW_H_REIDENTIFY],
+                        (now - g->lost_at) / GWLOAD_USEC);
+        gwload_stats_series_add(c->worker, GWLOAD_GW_S_REIDENTIFIED);
+
+        g->recovering = 0;
+        g->reidentify = 0;
+        g->backoff = 0;
+
+        free(g->guilds);
+        g->guilds = NULL;
+        g->phase = GWLOAD_GW_CONNECTED;
+
+        return;
+    }
+
     gwload_gw_count(c, GWLOAD_GW_N_IDENTIFIED);
     gwload_hist_add(&st->proto_hist[GWLOAD_GW_H_IDENTIFY],
                     (now - c->start) / GWLOAD_USEC);
@@ -1118,7 +1126,7 @@ gwload_gw_identified(gwload_conn_t *c, gwload_gw_conn_t *g)
 }
 
 
-static void
+void
 gwload_gw_setup_failed(gwload_conn_t *c, gwload_gw_conn_t *g)
 {
     if (g->pending) {
@@ -1145,7 +1153,7 @@ gwload_gw_setup_done(gwload_conn_t *c, gwload_gw_conn_t *g)
 }
 
 
-static int
+int
 gwload_gw_arm(gwload_conn_t *c, gwload_gw_conn_t *g)
 {
     uint64_t  t;

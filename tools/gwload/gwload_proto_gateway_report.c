@@ -10,6 +10,12 @@
 #include "gwload_proto_gateway.h"
 
 
+static void gwload_gw_report_resume(gwload_conf_t *conf, gwload_result_t *r,
+    FILE *f);
+static void gwload_gw_report_resume_json(gwload_conf_t *conf,
+    gwload_result_t *r, FILE *f);
+
+
 void
 gwload_gw_progress(gwload_conf_t *conf, gwload_wstats_t *sum, char *buf,
     size_t size)
@@ -29,22 +35,30 @@ gwload_gw_progress(gwload_conf_t *conf, gwload_wstats_t *sum, char *buf,
                  p[gc->identify ? GWLOAD_GW_N_IDENTIFIED : GWLOAD_GW_N_HELLO]);
 
     if (seq && n > 0 && (size_t) n < size) {
-        snprintf(buf + n, size - n, "  seq_errors %" PRIu64, seq);
+        n += snprintf(buf + n, size - n, "  seq_errors %" PRIu64, seq);
+    }
+
+    if ((p[GWLOAD_GW_N_RESUMED] || p[GWLOAD_GW_N_REIDENTIFIED])
+        && n > 0 && (size_t) n < size)
+    {
+        snprintf(buf + n, size - n, "  resumed %" PRIu64 "  reidentified %"
+                 PRIu64, p[GWLOAD_GW_N_RESUMED], p[GWLOAD_GW_N_REIDENTIFIED]);
     }
 }
 
 
 /*
  * Exit status: beyond the core's rule (every connection established, none
- * lost), every connection must have identified (with identify=1), and no
- * dispatch may have broken the sequence or failed to decode.
+ * lost), every connection must have identified (with identify=1), no
+ * dispatch may have broken the sequence or failed to decode, and every
+ * session lost while held must have come back, resumed or re-identified.
  */
 
 int
 gwload_gw_result(gwload_conf_t *conf, gwload_result_t *r, char *why,
     size_t size)
 {
-    int                ok;
+    int                ok, n;
     uint64_t          *p, seq, done;
     gwload_gw_conf_t  *gc;
 
@@ -57,18 +71,30 @@ gwload_gw_result(gwload_conf_t *conf, gwload_result_t *r, char *why,
     done = p[gc->identify ? GWLOAD_GW_N_IDENTIFIED : GWLOAD_GW_N_HELLO];
 
     ok = (seq == 0 && p[GWLOAD_GW_N_DECODE_ERRORS] == 0
+          && p[GWLOAD_GW_N_SESSIONS_LOST] == 0
           && (!gc->identify || done == conf->connections));
 
     if (ok) {
-        snprintf(why, size, "all %" PRIu64 " %s", done,
-                 gc->identify ? "identified" : "got Hello");
+        n = snprintf(why, size, "all %" PRIu64 " %s", done,
+                     gc->identify ? "identified" : "got Hello");
 
     } else {
-        snprintf(why, size, "%" PRIu64 " of %" PRIu64 " %s, %" PRIu64
-                 " seq errors, %" PRIu64 " undecodable",
-                 done, conf->connections,
-                 gc->identify ? "identified" : "got Hello", seq,
-                 p[GWLOAD_GW_N_DECODE_ERRORS]);
+        n = snprintf(why, size, "%" PRIu64 " of %" PRIu64 " %s, %" PRIu64
+                     " seq errors, %" PRIu64 " undecodable",
+                     done, conf->connections,
+                     gc->identify ? "identified" : "got Hello", seq,
+                     p[GWLOAD_GW_N_DECODE_ERRORS]);
+    }
+
+    if (p[GWLOAD_GW_N_DISC_CLOSE] + p[GWLOAD_GW_N_DISC_DROP]
+        + p[GWLOAD_GW_N_DISC_OP7] + p[GWLOAD_GW_N_DISC_OP9]
+        + p[GWLOAD_GW_N_DISC_ZOMBIE]
+        && n > 0 && (size_t) n < size)
+    {
+        snprintf(why + n, size - n, ", %" PRIu64 " resumed, %" PRIu64
+                 " re-identified (losses unknown), %" PRIu64
+                 " never came back", p[GWLOAD_GW_N_RESUMED],
+                 p[GWLOAD_GW_N_REIDENTIFIED], p[GWLOAD_GW_N_SESSIONS_LOST]);
     }
 
     return ok;
@@ -127,7 +153,15 @@ gwload_gw_report(gwload_conf_t *conf, gwload_result_t *r, FILE *f)
         fprintf(f, "no identify (identify=0)");
     }
 
-    fprintf(f, ", zombie=%s\n", gc->zombie_close ? "close" : "count");
+    fprintf(f, ", zombie=%s", gc->zombie_close ? "close" : "count");
+
+    if (gc->resume && gc->identify) {
+        fprintf(f, ", resume with backoff %" PRIu64 "-%" PRIu64 " ms\n",
+                gc->backoff_min, gc->backoff_max);
+
+    } else {
+        fprintf(f, ", no resume\n");
+    }
 
     n = p[gc->identify ? GWLOAD_GW_N_IDENTIFIED : GWLOAD_GW_N_HELLO];
     rate = gwload_gw_rate(s, n, &secs);
@@ -158,6 +192,8 @@ gwload_gw_report(gwload_conf_t *conf, gwload_result_t *r, FILE *f)
                            &s->proto_hist[GWLOAD_GW_H_HEARTBEAT],
                            "heartbeat -> ACK");
 
+    gwload_gw_report_resume(conf, r, f);
+
     fprintf(f, "  dispatches      READY %" PRIu64 ", GUILD_CREATE %" PRIu64
             " (%" PRIu64 " unexpected), MESSAGE_CREATE %" PRIu64 ", other %"
             PRIu64 "\n",
@@ -170,17 +206,18 @@ gwload_gw_report(gwload_conf_t *conf, gwload_result_t *r, FILE *f)
             p[GWLOAD_GW_N_HB_SENT], p[GWLOAD_GW_N_HB_REQUESTED],
             p[GWLOAD_GW_N_HB_ACKS], p[GWLOAD_GW_N_ZOMBIES]);
 
-    fprintf(f, "  sequence        %" PRIu64 " errors (%" PRIu64 " gaps, %"
-            PRIu64 " repeats, %" PRIu64 " missing)\n",
+    fprintf(f, "  sequence        %" PRIu64 " errors (%" PRIu64 " gaps of %"
+            PRIu64 " events, %" PRIu64 " repeats, %" PRIu64 " missing)\n",
             p[GWLOAD_GW_N_SEQ_GAPS] + p[GWLOAD_GW_N_SEQ_REPEATS]
             + p[GWLOAD_GW_N_SEQ_MISSING],
-            p[GWLOAD_GW_N_SEQ_GAPS], p[GWLOAD_GW_N_SEQ_REPEATS],
-            p[GWLOAD_GW_N_SEQ_MISSING]);
+            p[GWLOAD_GW_N_SEQ_GAPS], p[GWLOAD_GW_N_SEQ_LOST],
+            p[GWLOAD_GW_N_SEQ_REPEATS], p[GWLOAD_GW_N_SEQ_MISSING]);
 
-    fprintf(f, "  opcodes         op 9 invalid session %" PRIu64 ", op 7 "
-            "reconnect %" PRIu64 ", unexpected %" PRIu64 ", undecodable %"
-            PRIu64 "\n",
-            p[GWLOAD_GW_N_INVALID_SESSION], p[GWLOAD_GW_N_RECONNECT],
+    fprintf(f, "  opcodes         op 9 invalid session %" PRIu64 " (d:true %"
+            PRIu64 ", d:false %" PRIu64 "), op 7 reconnect %" PRIu64
+            ", unexpected %" PRIu64 ", undecodable %" PRIu64 "\n",
+            p[GWLOAD_GW_N_INVALID_SESSION], p[GWLOAD_GW_N_INVALID_TRUE],
+            p[GWLOAD_GW_N_INVALID_FALSE], p[GWLOAD_GW_N_RECONNECT],
             p[GWLOAD_GW_N_OP_UNEXPECTED], p[GWLOAD_GW_N_DECODE_ERRORS]);
 
     fprintf(f, "  close codes    ");
@@ -244,6 +281,7 @@ gwload_gw_report_json(gwload_conf_t *conf, gwload_result_t *r, FILE *f)
         { "seq_gaps", GWLOAD_GW_N_SEQ_GAPS },
         { "seq_repeats", GWLOAD_GW_N_SEQ_REPEATS },
         { "seq_missing", GWLOAD_GW_N_SEQ_MISSING },
+        { "seq_lost", GWLOAD_GW_N_SEQ_LOST },
         { "invalid_session", GWLOAD_GW_N_INVALID_SESSION },
         { "reconnect", GWLOAD_GW_N_RECONNECT },
         { "op_unexpected", GWLOAD_GW_N_OP_UNEXPECTED },
@@ -310,5 +348,131 @@ gwload_gw_report_json(gwload_conf_t *conf, gwload_result_t *r, FILE *f)
     gwload_stats_hist_json(f, ", ", "heartbeat_rtt_ms",
                            &s->proto_hist[GWLOAD_GW_H_HEARTBEAT]);
 
+    fprintf(f, ", ");
+    gwload_gw_report_resume_json(conf, r, f);
+
     fprintf(f, "}");
+}
+
+
+/* the resume lines, when resume is on or there was something to resume */
+
+static void
+gwload_gw_report_resume(gwload_conf_t *conf, gwload_result_t *r, FILE *f)
+{
+    uint64_t          *p, disc;
+    gwload_wstats_t   *s;
+    gwload_gw_conf_t  *gc;
+
+    gc = conf->proto_conf;
+    s = &r->sum;
+    p = (uint64_t *) s->proto;
+
+    disc = p[GWLOAD_GW_N_DISC_CLOSE] + p[GWLOAD_GW_N_DISC_DROP]
+           + p[GWLOAD_GW_N_DISC_OP7] + p[GWLOAD_GW_N_DISC_OP9]
+           + p[GWLOAD_GW_N_DISC_ZOMBIE];
+
+    if (!(gc->resume && gc->identify) && disc == 0) {
+        return;
+    }
+
+    fprintf(f, "  disconnects     %" PRIu64 " (close frame %" PRIu64
+            ", no close frame %" PRIu64 ", op 7 %" PRIu64 ", op 9 %" PRIu64
+            ", zombie %" PRIu64 ")\n", disc, p[GWLOAD_GW_N_DISC_CLOSE],
+            p[GWLOAD_GW_N_DISC_DROP], p[GWLOAD_GW_N_DISC_OP7],
+            p[GWLOAD_GW_N_DISC_OP9], p[GWLOAD_GW_N_DISC_ZOMBIE]);
+
+    fprintf(f, "  resumes         %" PRIu64 " attempted (op 6), %" PRIu64
+            " resumed, %" PRIu64 " re-identified (losses unknown), %"
+            PRIu64 " never came back\n", p[GWLOAD_GW_N_RESUME_SENT],
+            p[GWLOAD_GW_N_RESUMED], p[GWLOAD_GW_N_REIDENTIFIED],
+            p[GWLOAD_GW_N_SESSIONS_LOST]);
+
+    fprintf(f, "  replay          %" PRIu64 " events replayed, %" PRIu64
+            " lost (gaps), %" PRIu64 " repeated; %" PRIu64 " HTTP 429s, %"
+            PRIu64 " unusable resume URLs\n", p[GWLOAD_GW_N_REPLAYED],
+            p[GWLOAD_GW_N_SEQ_LOST], p[GWLOAD_GW_N_SEQ_REPEATS],
+            p[GWLOAD_GW_N_HTTP_429], p[GWLOAD_GW_N_RESUME_URL_BAD]);
+
+    gwload_stats_hist_text(f, "resume", &s->proto_hist[GWLOAD_GW_H_RESUME],
+                           "connection lost -> RESUMED");
+
+    if (p[GWLOAD_GW_N_REIDENTIFIED]) {
+        gwload_stats_hist_text(f, "reidentify",
+                               &s->proto_hist[GWLOAD_GW_H_REIDENTIFY],
+                               "connection lost -> identified again");
+    }
+}
+
+
+static void
+gwload_gw_report_resume_json(gwload_conf_t *conf, gwload_result_t *r,
+    FILE *f)
+{
+    int                k;
+    uint64_t          *p;
+    gwload_wstats_t   *s;
+    gwload_gw_conf_t  *gc;
+
+    static const struct {
+        const char  *name;
+        int          slot;
+    } keys[] = {
+        { "resume_attempts", GWLOAD_GW_N_RESUME_SENT },
+        { "resumed", GWLOAD_GW_N_RESUMED },
+        { "reidentified", GWLOAD_GW_N_REIDENTIFIED },
+        { "lost_unknown", GWLOAD_GW_N_REIDENTIFIED },
+        { "sessions_lost", GWLOAD_GW_N_SESSIONS_LOST },
+        { "invalid_session_true", GWLOAD_GW_N_INVALID_TRUE },
+        { "invalid_session_false", GWLOAD_GW_N_INVALID_FALSE },
+        { "http_429", GWLOAD_GW_N_HTTP_429 },
+        { "replayed", GWLOAD_GW_N_REPLAYED },
+        { "lost", GWLOAD_GW_N_SEQ_LOST },
+        { "repeated", GWLOAD_GW_N_SEQ_REPEATS },
+        { "resume_url_bad", GWLOAD_GW_N_RESUME_URL_BAD }
+    };
+
+    gc = conf->proto_conf;
+    s = &r->sum;
+    p = (uint64_t *) s->proto;
+
+    fprintf(f, "\"resume\": {\"enabled\": %s, \"backoff_min_ms\": %"
+            PRIu64 ", \"backoff_max_ms\": %" PRIu64 ", \"disconnects\": %"
+            PRIu64 ", \"disconnect_causes\": {\"close_frame\": %" PRIu64
+            ", \"no_close_frame\": %" PRIu64 ", \"op7\": %" PRIu64
+            ", \"op9\": %" PRIu64 ", \"zombie\": %" PRIu64 "}",
+            gc->resume && gc->identify ? "true" : "false", gc->backoff_min,
+            gc->backoff_max,
+            p[GWLOAD_GW_N_DISC_CLOSE] + p[GWLOAD_GW_N_DISC_DROP]
+            + p[GWLOAD_GW_N_DISC_OP7] + p[GWLOAD_GW_N_DISC_OP9]
+            + p[GWLOAD_GW_N_DISC_ZOMBIE],
+            p[GWLOAD_GW_N_DISC_CLOSE], p[GWLOAD_GW_N_DISC_DROP],
+            p[GWLOAD_GW_N_DISC_OP7], p[GWLOAD_GW_N_DISC_OP9],
+            p[GWLOAD_GW_N_DISC_ZOMBIE]);
+
+    for (k = 0; k < (int) (sizeof(keys) / sizeof(keys[0])); k++) {
+        fprintf(f, ", \"%s\": %" PRIu64, keys[k].name, p[keys[k].slot]);
+    }
+
+    fprintf(f, ", \"reconnects\": %" PRIu64 ", \"reconnect_failed\": %"
+            PRIu64, s->reconnects, s->reconnect_failed);
+
+    gwload_stats_hist_json(f, ", ", "resume_ms",
+                           &s->proto_hist[GWLOAD_GW_H_RESUME]);
+    gwload_stats_hist_json(f, ", ", "reidentify_ms",
+                           &s->proto_hist[GWLOAD_GW_H_REIDENTIFY]);
+
+    /* second i is [start_unix + i, start_unix + i + 1) */
+
+    fprintf(f, ", \"start_unix\": %.6f, \"series_overflow\": %" PRIu64
+            ", \"series\": {",
+            r->probe_area ? r->probe_area->start_unix_ns / 1e9 : 0.0,
+            (uint64_t) s->proto_sec_overflow);
+    gwload_stats_series_json(f, "disconnects", s, GWLOAD_GW_S_DISCONNECTS);
+    fprintf(f, ", ");
+    gwload_stats_series_json(f, "resumed", s, GWLOAD_GW_S_RESUMED);
+    fprintf(f, ", ");
+    gwload_stats_series_json(f, "reidentified", s,
+                             GWLOAD_GW_S_REIDENTIFIED);
+    fprintf(f, "}}");
 }

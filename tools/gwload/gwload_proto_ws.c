@@ -47,6 +47,8 @@ const gwload_proto_t  gwload_proto_ws = {
     gwload_proto_ws_on_control,
     gwload_proto_ws_on_timer,
     NULL,                           /* on_close */
+    NULL,                           /* on_reconnect_failed */
+    NULL,                           /* on_reconnect_end */
 
     NULL,                           /* progress */
     NULL,                           /* result */

@@ -30,6 +30,8 @@ const char  *gwload_drop_names[GWLOAD_DROP_MAX] = {
 };
 
 
+static void gwload_stats_series_sum(gwload_wstats_t *sum,
+    gwload_wstats_t *w);
 static void gwload_stats_proto_text(gwload_conf_t *conf, gwload_wstats_t *s,
     FILE *f);
 static void gwload_stats_proto_json(gwload_conf_t *conf, gwload_wstats_t *s,
@@ -274,7 +276,52 @@ gwload_stats_sum(gwload_shm_t *shm, gwload_wstats_t *sum, int hist)
             for (k = 0; k < GWLOAD_PROTO_HISTS; k++) {
                 gwload_hist_merge(&sum->proto_hist[k], &w->proto_hist[k]);
             }
+
+            gwload_stats_series_sum(sum, w);
         }
+    }
+}
+
+
+static void
+gwload_stats_series_sum(gwload_wstats_t *sum, gwload_wstats_t *w)
+{
+    size_t  k, i;
+
+    for (k = 0; k < GWLOAD_PROTO_SERIES; k++) {
+        for (i = 0; i < w->proto_sec_end; i++) {
+            sum->proto_sec[k][i] += w->proto_sec[k][i];
+        }
+    }
+
+    if (w->proto_sec_end > sum->proto_sec_end) {
+        sum->proto_sec_end = w->proto_sec_end;
+    }
+
+    sum->proto_sec_overflow += w->proto_sec_overflow;
+}
+
+
+/* one count in series k, in the second since the start it happens in */
+
+void
+gwload_stats_series_add(gwload_worker_t *w, unsigned k)
+{
+    uint64_t          sec;
+    gwload_wstats_t  *st;
+
+    st = w->stats;
+    sec = (w->now - w->shm->start_ns) / GWLOAD_NSEC;
+
+    if (k >= GWLOAD_PROTO_SERIES || sec >= GWLOAD_PROTO_SECONDS) {
+        st->proto_sec_overflow++;
+        return;
+    }
+
+    st->proto_sec[k][sec]++;
+
+    if (sec >= st->proto_sec_end) {
+        st->proto_sec_end = sec + 1;
     }
 }
 
@@ -296,7 +343,8 @@ void
 gwload_stats_progress(gwload_conf_t *conf, gwload_wstats_t *s,
     double elapsed, double rate, double drate, int tty)
 {
-    char  dropped[48], extra[128], deliv[96];
+    int   n;
+    char  dropped[80], extra[128], deliv[96];
 
     dropped[0] = '\0';
     extra[0] = ' ';
@@ -311,8 +359,16 @@ gwload_stats_progress(gwload_conf_t *conf, gwload_wstats_t *s,
         extra[0] = '\0';
     }
 
+    n = 0;
+
     if (s->dropped) {
-        snprintf(dropped, sizeof(dropped), "  dropped %" PRIu64, s->dropped);
+        n = snprintf(dropped, sizeof(dropped), "  dropped %" PRIu64,
+                     s->dropped);
+    }
+
+    if (s->reconnecting && n >= 0 && (size_t) n < sizeof(dropped)) {
+        snprintf(dropped + n, sizeof(dropped) - n, "  reconnecting %" PRIu64,
+                 s->reconnecting);
     }
 
     gwload_probe_progress(s, drate, deliv, sizeof(deliv));
@@ -412,6 +468,13 @@ gwload_stats_report(gwload_conf_t *conf, gwload_result_t *r, FILE *f)
         }
 
         fprintf(f, "\n");
+    }
+
+    if (s->disconnected || s->reconnects) {
+        fprintf(f, "  reconnects      %" PRIu64 " attempts after %" PRIu64
+                " disconnects: %" PRIu64 " got their 101, %" PRIu64
+                " failed\n", s->reconnects, s->disconnected,
+                s->reconnected, s->reconnect_failed);
     }
 
     fprintf(f, "  closed          %" PRIu64 " clean, %" PRIu64 " unclean\n",
@@ -537,6 +600,24 @@ gwload_stats_json_str(FILE *f, const char *s)
     }
 
     fputc('"', f);
+}
+
+
+/* "key": [n, n, ...], series k from the start to its last second */
+
+void
+gwload_stats_series_json(FILE *f, const char *key, gwload_wstats_t *s,
+    unsigned k)
+{
+    uint64_t  i;
+
+    fprintf(f, "\"%s\": [", key);
+
+    for (i = 0; k < GWLOAD_PROTO_SERIES && i < s->proto_sec_end; i++) {
+        fprintf(f, "%s%" PRIu32, i ? ", " : "", s->proto_sec[k][i]);
+    }
+
+    fprintf(f, "]");
 }
 
 

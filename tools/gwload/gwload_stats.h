@@ -103,8 +103,15 @@ typedef struct {
 
 
 /* per-protocol counters and latency histograms (gwload_proto.h) */
-#define GWLOAD_PROTO_COUNTERS       64
-#define GWLOAD_PROTO_HISTS          4
+#define GWLOAD_PROTO_COUNTERS       96
+#define GWLOAD_PROTO_HISTS          6
+
+/*
+ * per-protocol per-second series (gwload_stats_series_add()): counts per
+ * wall-clock second since the start, as the probes' series
+ */
+#define GWLOAD_PROTO_SERIES         3
+#define GWLOAD_PROTO_SECONDS        3600
 
 
 /*
@@ -127,7 +134,12 @@ typedef struct {
     X(bytes_in)         /* data payload bytes received */                     \
     X(pings_in)                                                               \
     X(pongs_out)                                                              \
-    X(closes_in)        /* close frames received */
+    X(closes_in)        /* close frames received */                           \
+    X(disconnected)     /* established ones lost, to be reconnected */        \
+    X(reconnects)       /* reconnect attempts started */                      \
+    X(reconnected)      /* ... that got their 101 */                          \
+    X(reconnect_failed) /* ... that did not */                                \
+    X(reconnecting)     /* lost and not yet reopened, now */
 
 
 struct gwload_wstats_s {
@@ -141,6 +153,10 @@ struct gwload_wstats_s {
     volatile uint64_t           fail[GWLOAD_FAIL_MAX];
     volatile uint64_t           drop[GWLOAD_DROP_MAX];
     volatile uint64_t           proto[GWLOAD_PROTO_COUNTERS];
+    volatile uint32_t           proto_sec[GWLOAD_PROTO_SERIES]
+                                         [GWLOAD_PROTO_SECONDS];
+    volatile uint64_t           proto_sec_end;  /* highest second + 1 */
+    volatile uint64_t           proto_sec_overflow;
 
     volatile uint64_t           first_start_ns;
     volatile uint64_t           last_established_ns;
@@ -213,12 +229,17 @@ void gwload_stats_report(gwload_conf_t *conf, gwload_result_t *r, FILE *f);
 int gwload_stats_json(gwload_conf_t *conf, gwload_result_t *r,
     const char *path);
 
+/* for protocols: a count in their per-second series k (worker side) */
+void gwload_stats_series_add(gwload_worker_t *w, unsigned k);
+
 /* for protocols' own report sections */
 void gwload_stats_hist_text(FILE *f, const char *label, gwload_hist_t *h,
     const char *note);
 void gwload_stats_hist_json(FILE *f, const char *sep, const char *key,
     gwload_hist_t *h);
 void gwload_stats_json_str(FILE *f, const char *s);
+void gwload_stats_series_json(FILE *f, const char *key, gwload_wstats_t *s,
+    unsigned k);
 
 extern const char *gwload_fail_names[GWLOAD_FAIL_MAX];
 extern const char *gwload_drop_names[GWLOAD_DROP_MAX];

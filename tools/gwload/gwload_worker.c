@@ -178,6 +178,9 @@ gwload_worker_run(gwload_conf_t *conf, gwload_shm_t *shm, unsigned id)
 
 done:
 
+    /* no reconnect from here on */
+    w.stopping = 1;
+
     for (k = 0; k < w.nconns; k++) {
         gwload_conn_abort(&w.conns[k]);
     }
@@ -280,8 +283,10 @@ gwload_worker_init(gwload_worker_t *w)
     w->rbuf_size = GWLOAD_WORKER_RBUF;
     w->rbuf = malloc(w->rbuf_size);
 
+    /* room for a reconnect's target too (gwload_conn_reconnect()) */
+
     w->req_size = 512 + strlen(conf->path) + strlen(conf->host)
-                  + conf->headers_len;
+                  + conf->headers_len + GWLOAD_TARGET_MAX;
     w->req = malloc(w->req_size);
 
     if (w->rbuf == NULL || w->req == NULL) {
@@ -439,6 +444,8 @@ gwload_worker_signal(gwload_worker_t *w)
             break;
 
         case SIGTERM:
+            w->stopping = 1;
+
             for (k = 0; k < w->nconns; k++) {
                 gwload_conn_abort(&w->conns[k]);
             }

@@ -33,12 +33,16 @@ static gwload_ws_ev_e gwload_ws_header(gwload_ws_parser_t *p, u_char *s,
 
 size_t
 gwload_ws_request(u_char *buf, size_t size, gwload_conf_t *conf,
-    const u_char key[GWLOAD_WS_KEY_LEN])
+    const gwload_target_t *target, const u_char key[GWLOAD_WS_KEY_LEN])
 {
-    int   n;
-    char  b64[GWLOAD_WS_KEY_B64_LEN + 1];
+    int          n;
+    char         b64[GWLOAD_WS_KEY_B64_LEN + 1];
+    const char  *host, *path;
 
     gwload_base64(key, GWLOAD_WS_KEY_LEN, b64);
+
+    host = target ? target->host : conf->host;
+    path = target ? target->path : conf->path;
 
     n = snprintf((char *) buf, size,
                  "GET %s HTTP/1.1\r\n"
@@ -50,7 +54,7 @@ gwload_ws_request(u_char *buf, size_t size, gwload_conf_t *conf,
                  "User-Agent: gwload/" GWLOAD_VERSION "\r\n"
                  "%.*s"
                  "\r\n",
-                 conf->path, conf->host, b64,
+                 path, host, b64,
                  (int) conf->headers_len,
                  conf->headers ? conf->headers : "");
 
@@ -180,6 +184,159 @@ gwload_ws_response(u_char *buf, size_t len,
     }
 
     return GWLOAD_WS_HS_OK;
+}
+
+
+/*
+ * Retry-After of a response head (RFC 9110, 10.2.3), as sent with a 429
+ * (RFC 6585, 4): delay-seconds in ms, or -1 if there is none, or it is an
+ * HTTP-date, or it is malformed.  At most a day is taken.
+ */
+
+int64_t
+gwload_ws_retry_after(const u_char *buf, size_t len)
+{
+    int64_t        secs;
+    const u_char  *p, *end, *eol, *colon, *v, *digits;
+
+    static const char  name[] = "Retry-After";
+
+    end = memmem(buf, len, "\r\n\r\n", 4);
+    if (end == NULL) {
+        return -1;
+    }
+
+    p = memchr(buf, '\n', end - buf);
+
+    while (p && p < end) {
+        p++;
+        eol = memchr(p, '\n', end + 2 - p);
+
+        if (eol == NULL) {
+            return -1;
+        }
+
+        colon = memchr(p, ':', eol - p);
+
+        if (colon && colon - p == sizeof(name) - 1
+            && strncasecmp((const char *) p, name, sizeof(name) - 1) == 0)
+        {
+            v = colon + 1;
+
+            while (v < eol && (*v == ' ' || *v == '\t')) {
+                v++;
+            }
+
+            digits = v;
+
+            for (secs = 0; v < eol && *v >= '0' && *v <= '9'; v++) {
+                secs = secs * 10 + (*v - '0');
+
+                if (secs > GWLOAD_WS_RETRY_AFTER_MAX) {
+                    secs = GWLOAD_WS_RETRY_AFTER_MAX;
+                }
+            }
+
+            if (v == digits) {
+                return -1;
+            }
+
+            while (v < eol && (*v == ' ' || *v == '\t' || *v == '\r')) {
+                v++;
+            }
+
+            return (v == eol) ? secs * 1000 : -1;
+        }
+
+        p = eol;
+    }
+
+    return -1;
+}
+
+
+/*
+ * "ws://host[:port][/path][?query]", split without copying; the host is an
+ * IPv4 address or a name (not resolved here).  GWLOAD_DECLINED for wss://,
+ * GWLOAD_ERROR if it is not such a URL.
+ */
+
+int
+gwload_ws_url(const char *url, size_t len, gwload_ws_url_t *u)
+{
+    size_t       i;
+    unsigned     port;
+    const char  *p, *end, *colon;
+
+    memset(u, 0, sizeof(gwload_ws_url_t));
+
+    end = url + len;
+
+    if (len >= 6 && strncasecmp(url, "wss://", 6) == 0) {
+        return GWLOAD_DECLINED;
+    }
+
+    if (len < 5 || strncasecmp(url, "ws://", 5) != 0) {
+        return GWLOAD_ERROR;
+    }
+
+    u->host = url + 5;
+
+    for (p = u->host; p < end && *p != '/' && *p != '?'; p++) {
+        if (*p == '@' || *p == '[' || *p == '#' || (u_char) *p <= ' ') {
+            return GWLOAD_ERROR;
+        }
+    }
+
+    u->host_len = p - u->host;
+    u->name = u->host;
+    u->name_len = u->host_len;
+    u->port = 80;
+
+    colon = memchr(u->host, ':', u->host_len);
+
+    if (colon) {
+        u->name_len = colon - u->host;
+        port = 0;
+
+        for (i = 1; colon + i < p; i++) {
+            if (colon[i] < '0' || colon[i] > '9' || i > 5) {
+                return GWLOAD_ERROR;
+            }
+
+            port = port * 10 + (colon[i] - '0');
+        }
+
+        if (port == 0 || port > 65535) {
+            return GWLOAD_ERROR;
+        }
+
+        u->port = port;
+    }
+
+    if (u->name_len == 0) {
+        return GWLOAD_ERROR;
+    }
+
+    u->path = p;
+
+    while (p < end && *p != '?') {
+        if (*p == '#' || (u_char) *p <= ' ') {
+            return GWLOAD_ERROR;
+        }
+
+        p++;
+    }
+
+    u->path_len = p - u->path;
+    u->query = p;
+    u->query_len = end - p;
+
+    if (memchr(u->query, '#', u->query_len)) {
+        return GWLOAD_ERROR;
+    }
+
+    return GWLOAD_OK;
 }
 
 

@@ -39,6 +39,23 @@
 /* upper bound of a 101 response we accept */
 #define GWLOAD_WS_RESPONSE_MAX      4096
 
+/* a Retry-After is taken up to a day, in seconds */
+#define GWLOAD_WS_RETRY_AFTER_MAX   86400
+
+
+/* a ws:// URL, split (gwload_ws_url()) */
+typedef struct {
+    const char     *host;           /* authority, for the Host header */
+    size_t          host_len;
+    const char     *name;           /* host without the port */
+    size_t          name_len;
+    unsigned        port;           /* 80 when not given */
+    const char     *path;           /* from "/" to "?"; may be empty */
+    size_t          path_len;
+    const char     *query;          /* from "?" to the end; may be empty */
+    size_t          query_len;
+} gwload_ws_url_t;
+
 
 struct gwload_ws_parser_s {
     uint64_t        remaining;      /* payload bytes left in this frame */
@@ -82,7 +99,9 @@ typedef enum {
 
 
 size_t gwload_ws_request(u_char *buf, size_t size, gwload_conf_t *conf,
-    const u_char key[GWLOAD_WS_KEY_LEN]);
+    const gwload_target_t *target, const u_char key[GWLOAD_WS_KEY_LEN]);
+int64_t gwload_ws_retry_after(const u_char *buf, size_t len);
+int gwload_ws_url(const char *url, size_t len, gwload_ws_url_t *u);
 gwload_ws_hs_e gwload_ws_response(u_char *buf, size_t len,
     const u_char key[GWLOAD_WS_KEY_LEN], int *status, size_t *hlen);
 void gwload_ws_accept(const u_char key[GWLOAD_WS_KEY_LEN], char out[29]);

@@ -3,6 +3,7 @@
  * gwload-test-server -G: the mock Discord Gateway v10 (PROTOCOL.md Part 1):
  * Hello, the Identify checks, READY and the GUILD_CREATEs, heartbeats and
  * their ACKs, and the misbehaviours of -M (gwload_test_server.c lists them).
+ * Resume is in gwload_test_session.c.
  */
 
 
@@ -28,14 +29,15 @@ static u_char      *ts_bulk, *ts_scratch;
 static size_t       ts_bulk_len, ts_scratch_size;
 
 
-static int
+int
 ts_mis(ts_conn_t *c, int m)
 {
-    return (ts.mis & (1u << m)) && c->n % ts.every == 0;
+    return (ts.mis & (1u << m)) && c->n % ts.every == 0
+           && (ts.mis_upgrades == 0 || c->n < ts.mis_upgrades);
 }
 
 
-static void
+void
 ts_gw_text(int fd, const char *s)
 {
     ts_frame(fd, GWLOAD_WS_OP_TEXT, (const u_char *) s, strlen(s));
@@ -184,6 +186,7 @@ ts_gw_check_identify(gwload_gw_msg_t *m, gwload_json_t *shard)
 static void
 ts_gw_ready(int fd, ts_conn_t *c, gwload_json_t *shard)
 {
+    char       sid[24], url[64];
     u_char    *p, *last;
     uint32_t   j;
     uint64_t   base;
@@ -193,6 +196,8 @@ ts_gw_ready(int fd, ts_conn_t *c, gwload_json_t *shard)
     base = TS_GW_GUILD0 + (uint64_t) c->n * TS_GW_GUILDS_MAX;
 
     c->seq = 1;
+    c->sess = ts_sess_create(fd);
+    ts_sess_id(c, sid, sizeof(sid));
 
     p += snprintf((char *) p, last - p, "{\"t\":\"READY\",\"s\":1,\"op\":0,"
                   "\"d\":{\"v\":10,\"user\":{\"id\":\"%" PRIu64 "\","
@@ -206,9 +211,12 @@ ts_gw_ready(int fd, ts_conn_t *c, gwload_json_t *shard)
                       "\"unavailable\":true}", j ? "," : "", base + j);
     }
 
-    p += snprintf((char *) p, last - p, "],\"session_id\":\"%08x%08x\","
-                  "\"resume_gateway_url\":\"ws://127.0.0.1:%d\"",
-                  c->n, (unsigned) getpid(), ntohs(ts.addr.sin_port));
+    snprintf(url, sizeof(url), "ws://127.0.0.1:%d/resume",
+             ntohs(ts.addr.sin_port));
+
+    p += snprintf((char *) p, last - p, "],\"session_id\":\"%s\","
+                  "\"resume_gateway_url\":\"%.512s\"", sid,
+                  ts.resume_url ? ts.resume_url : url);
 
     if (shard->type == GWLOAD_JSON_ARRAY) {
         p += snprintf((char *) p, last - p, ",\"shard\":%.*s",
@@ -219,7 +227,7 @@ ts_gw_ready(int fd, ts_conn_t *c, gwload_json_t *shard)
                   PRIu64 "\",\"flags\":0}}}",
                   (uint64_t) 1000000000000000000ULL + c->n);
 
-    ts_frame(fd, GWLOAD_WS_OP_TEXT, ts_scratch, p - ts_scratch);
+    ts_gw_dispatch(fd, c, ts_scratch, p - ts_scratch);
 
     for (j = 0; j < ts.guilds; j++) {
 
@@ -248,7 +256,7 @@ ts_gw_ready(int fd, ts_conn_t *c, gwload_json_t *shard)
         p += snprintf((char *) p, last - p, "],\"voice_states\":[],"
                       "\"id\":\"%" PRIu64 "\"}}", base + j);
 
-        ts_frame(fd, GWLOAD_WS_OP_TEXT, ts_scratch, p - ts_scratch);
+        ts_gw_dispatch(fd, c, ts_scratch, p - ts_scratch);
     }
 
     for (j = 0; j < ts.extra; j++) {
@@ -258,11 +266,20 @@ ts_gw_ready(int fd, ts_conn_t *c, gwload_json_t *shard)
                       "\"1\",\"guild_id\":\"%" PRIu64 "\",\"content\":"
                       "\"hello \\\"%u\\\"\",\"author\":{\"id\":\"2\"}}}",
                       ++c->seq, j, base, j);
-        ts_frame(fd, GWLOAD_WS_OP_TEXT, ts_scratch, p - ts_scratch);
+        ts_gw_dispatch(fd, c, ts_scratch, p - ts_scratch);
     }
 
     if (ts_mis(c, ts_mis_op7)) {
+        /* -L: the session goes on while the client reconnects */
+        ts_sess_lose(c, ts.lost);
         ts_gw_text(fd, "{\"t\":null,\"s\":null,\"op\":7,\"d\":null}");
+    }
+
+    if (ts_mis(c, ts_mis_drop_eof) || ts_mis(c, ts_mis_drop_rst)
+        || ts_mis(c, ts_mis_drop_close) || ts_mis(c, ts_mis_op9_true))
+    {
+        /* ts_gw_drop(), from the server's tick */
+        c->drop_at = gwload_now() + ts.drop_after_ms * GWLOAD_MSEC;
     }
 
     if (ts_mis(c, ts_mis_hb_request)) {
@@ -319,6 +336,10 @@ ts_gw_message(int fd, ts_conn_t *c, u_char *data, size_t len)
 
         ts_acks++;
         ts_gw_text(fd, "{\"t\":null,\"s\":null,\"op\":11,\"d\":null}");
+        return;
+
+    case GWLOAD_GW_OP_RESUME:
+        ts_gw_resume(fd, c, &m);
         return;
 
     case GWLOAD_GW_OP_IDENTIFY:

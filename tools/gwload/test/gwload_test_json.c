@@ -601,6 +601,68 @@ tu_speed(void)
 }
 
 
+/* Resume (op 6), op 9's d, and the close codes that allow a reconnect */
+
+static void
+tu_resume(void)
+{
+    u_char           buf[GWLOAD_GW_CLIENT_MAX];
+    size_t           n;
+    gwload_gw_msg_t  m;
+
+    static const u_char  sid[] = "a\\\"b";   /* a\"b, as READY had it */
+
+    n = gwload_gw_resume(buf, sizeof(buf), "t\"k", 3, sid, sizeof(sid) - 1,
+                         42);
+    buf[n] = '\0';
+    tu_check(strcmp((char *) buf, "{\"op\":6,\"d\":{\"token\":\"t\\\"k\","
+                    "\"session_id\":\"a\\\"b\",\"seq\":42}}") == 0);
+    tu_check(gwload_gw_decode(buf, n, &m) == GWLOAD_OK && m.op == 6
+             && m.d.type == GWLOAD_JSON_OBJECT);
+
+    n = gwload_gw_resume(buf, sizeof(buf), "t", 1, sid, sizeof(sid) - 1, 0);
+    buf[n] = '\0';
+    tu_check(strstr((char *) buf, "\"seq\":null}}") != NULL);
+
+    tu_check(gwload_gw_resume(buf, 40, "t", 1, sid, sizeof(sid) - 1, 42)
+             == 0);
+    tu_check(gwload_gw_resume(buf, 30, "t", 1, sid, sizeof(sid) - 1, 42)
+             == 0);
+
+#define tu_op9(s)                                                             \
+    (gwload_gw_decode((const u_char *) (s), strlen(s), &m) == GWLOAD_OK       \
+     ? gwload_gw_invalid_session_d(&m) : -2)
+
+    tu_check(tu_op9("{\"op\":9,\"d\":true}") == 1);
+    tu_check(tu_op9("{\"op\":9,\"d\":false,\"s\":null}") == 0);
+    tu_check(tu_op9("{\"t\":null,\"s\":null,\"op\":9,\"d\":false}") == 0);
+    tu_check(tu_op9("{\"op\":9,\"d\":null}") == -1);
+    tu_check(tu_op9("{\"op\":9}") == -1);
+
+#undef tu_op9
+
+    /* PROTOCOL.md 1.9 */
+
+    tu_check(gwload_gw_close_action(0) == GWLOAD_GW_ACTION_RESUME);
+    tu_check(gwload_gw_close_action(1000) == GWLOAD_GW_ACTION_RESUME);
+    tu_check(gwload_gw_close_action(1001) == GWLOAD_GW_ACTION_RESUME);
+    tu_check(gwload_gw_close_action(1006) == GWLOAD_GW_ACTION_RESUME);
+    tu_check(gwload_gw_close_action(1012) == GWLOAD_GW_ACTION_RESUME);
+    tu_check(gwload_gw_close_action(4000) == GWLOAD_GW_ACTION_RESUME);
+    tu_check(gwload_gw_close_action(4003) == GWLOAD_GW_ACTION_RESUME);
+    tu_check(gwload_gw_close_action(4005) == GWLOAD_GW_ACTION_RESUME);
+    tu_check(gwload_gw_close_action(4008) == GWLOAD_GW_ACTION_RESUME);
+    tu_check(gwload_gw_close_action(4009) == GWLOAD_GW_ACTION_RESUME);
+    tu_check(gwload_gw_close_action(4007) == GWLOAD_GW_ACTION_IDENTIFY);
+    tu_check(gwload_gw_close_action(4004) == GWLOAD_GW_ACTION_STOP);
+    tu_check(gwload_gw_close_action(4010) == GWLOAD_GW_ACTION_STOP);
+    tu_check(gwload_gw_close_action(4011) == GWLOAD_GW_ACTION_STOP);
+    tu_check(gwload_gw_close_action(4012) == GWLOAD_GW_ACTION_STOP);
+    tu_check(gwload_gw_close_action(4013) == GWLOAD_GW_ACTION_STOP);
+    tu_check(gwload_gw_close_action(4014) == GWLOAD_GW_ACTION_STOP);
+}
+
+
 int
 main(void)
 {
@@ -610,6 +672,7 @@ main(void)
     tu_envelope();
     tu_ready();
     tu_build();
+    tu_resume();
     tu_malformed();
     tu_speed();
 

@@ -25,6 +25,21 @@
  *   drop-guild   leave out the last GUILD_CREATE
  *   no-hello     send no Hello
  *   bad-json     send a message that is not JSON after the guilds
+ *   drop-eof     -A ms after the guilds: close TCP without a close frame
+ *   drop-rst     ... reset the connection
+ *   drop-close   ... close with code -C
+ *   op9-true     ... send op 9 d:true
+ *   resume-invalid  answer every Resume with op 9 d:false
+ *   replay-gap   every Resume's replay leaves out its first dispatch
+ *   replay-repeat  ... starts with the dispatch at the client's seq
+ *                (these three apply to every Resume, whatever -F and -U)
+ *
+ * Resume (op 6) is answered op 9 d:false, as by a gateway without resume,
+ * unless -R keeps sessions (gwload_test_session.c): then the dispatches
+ * after the client's seq are replayed, then RESUMED.  READY's
+ * resume_gateway_url is ws://127.0.0.1:PORT/resume (or -u's, as it is
+ * written into the JSON); -Q N answers the first N upgrades to /resume...
+ * with 429 and "Retry-After: 1".
  *
  * Publishing (both modes): a POST (any path) is answered 201 on a
  * keep-alive connection, and its body is fanned out to every connection of
@@ -56,6 +71,15 @@
  *   -T FILE        the valid tokens, one per line [any non-empty token]
  *   -M LIST        misbehaviours, comma-separated (above)
  *   -F K           ... on every K-th connection, by accept order [1]
+ *   -U N           ... only among the first N upgrades [0: all]
+ *   -R             keep sessions for Resume, with their last 256 dispatches
+ *   -A MS          the drop-* and op9-true misbehaviours come MS after the
+ *                  guilds [100]
+ *   -C CODE        drop-close's close code [4000]
+ *   -L K           before those (and op7), K dispatches are added to the
+ *                  session but not sent: a resume replays them [0]
+ *   -Q N           answer the first N upgrades to /resume with 429 [0]
+ *   -u URL         READY's resume_gateway_url [ws://127.0.0.1:PORT/resume]
  *   -S STATUS      answer POSTs with this status [201]
  *   -K N           close a POST connection after N requests, with
  *                  "Connection: close" (as nginx's keepalive_requests) [0]
@@ -100,8 +124,9 @@ static uint32_t     ts_accepted;
 static uint64_t     ts_upgrades, ts_closes, ts_frames;
 uint64_t            ts_identifies, ts_bad_identifies, ts_heartbeats,
                     ts_bad_heartbeats, ts_acks;
-static uint64_t     ts_bad_query;
-static uint64_t     ts_posts, ts_published, ts_fanout, ts_skipped;
+static uint64_t     ts_bad_query, ts_429s;
+static uint64_t     ts_posts, ts_published;
+uint64_t            ts_fanout, ts_skipped;
 static int          ts_maxfd;
 static int          ts_spare = -1;      /* for accept() at EMFILE */
 static uint64_t     ts_emfile;
@@ -154,6 +179,9 @@ ts_stats(void)
                 " acks, %" PRIu64 " bad_query\n", (int) getpid(),
                 ts_identifies, ts_bad_identifies, ts_heartbeats,
                 ts_bad_heartbeats, ts_acks, ts_bad_query);
+        fprintf(stderr, "gwload-test-server[%d]: resume: %" PRIu64
+                " resumed, %" PRIu64 " refused, %" PRIu64 " 429s\n",
+                (int) getpid(), ts_resumes, ts_resumes_refused, ts_429s);
     }
 }
 
@@ -164,9 +192,11 @@ static void ts_publish(u_char *body, size_t len);
 static uint64_t ts_publish_due(uint64_t now);
 
 
-static void
+void
 ts_close(int fd)
 {
+    ts_sess_detach(fd, &ts_conns[fd], 0);
+
     free(ts_conns[fd].buf);
     free(ts_conns[fd].out);
     memset(&ts_conns[fd], 0, sizeof(ts_conn_t));
@@ -211,7 +241,7 @@ ts_send(int fd, const void *data, size_t len)
 }
 
 
-static void
+void
 ts_flush(int fd)
 {
     ssize_t              n;
@@ -427,6 +457,12 @@ ts_publish(u_char *body, size_t len)
 
     k = ts_published++;
 
+    if (ts.gateway && ts.resume) {
+        /* to sessions, with a socket or not */
+        ts_sess_publish(body, len, k);
+        return;
+    }
+
     for (fd = 0; fd <= ts_maxfd; fd++) {
         c = &ts_conns[fd];
 
@@ -512,6 +548,24 @@ ts_http(int fd, ts_conn_t *c, uint64_t now)
     }
 
     *end = '\0';
+
+    if (ts.q429 && strncmp((char *) c->buf, "GET /resume", 11) == 0) {
+
+        /* RFC 6585, 4 */
+
+        ts.q429--;
+        ts_429s++;
+
+        n = snprintf(out, sizeof(out), "HTTP/1.1 429 Too Many Requests\r\n"
+                     "Retry-After: 1\r\nContent-Length: 0\r\n"
+                     "Connection: close\r\n\r\n");
+        ts_send(fd, out, n);
+        ts_flush(fd);
+        if (ts_conns[fd].state) {
+            ts_close(fd);
+        }
+        return;
+    }
 
     k = strcasestr((char *) c->buf, "\r\nSec-WebSocket-Key:");
 
@@ -647,6 +701,9 @@ ts_ws_frames(int fd, ts_conn_t *c)
                 ts_flush(fd);
             }
 
+            ts_sess_detach(fd, c, len >= 2 ? (payload[0] << 8) | payload[1]
+                                           : 0);
+
             /* RFC 6455, 7.1.1: the server closes TCP first */
             ts_closes++;
             ts_close(fd);
@@ -744,6 +801,11 @@ ts_tick(uint64_t now, int do_ping, int do_msg)
         c = &ts_conns[fd];
 
         if (c->state != sw_ws) {
+            continue;
+        }
+
+        if (c->drop_at && now >= c->drop_at) {
+            ts_gw_drop(fd, c);
             continue;
         }
 
@@ -865,7 +927,8 @@ static int
 ts_run(int lfd)
 {
     int                  i, n, fd, timeout;
-    uint64_t             now, next_ping, next_msg, next, step, due;
+    uint64_t             now, next_ping, next_msg, next, step, next_step,
+                         due;
     struct epoll_event   ev, events[512];
 
     ts_ep = epoll_create1(EPOLL_CLOEXEC);
@@ -880,6 +943,16 @@ ts_run(int lfd)
     next_msg = ts.msg_ms ? now + ts.msg_ms * GWLOAD_MSEC : 0;
     step = ts.drop_ms ? 100 * GWLOAD_MSEC : 0;
 
+    if (ts.mis & ((1u << ts_mis_drop_eof) | (1u << ts_mis_drop_rst)
+                  | (1u << ts_mis_drop_close) | (1u << ts_mis_op9_true)))
+    {
+        /* ts_gw_drop() is due -A ms after a READY */
+        step = 10 * GWLOAD_MSEC;
+    }
+
+    /* absolute: a busy loop must not keep putting the tick off */
+    next_step = step ? now + step : 0;
+
     while (!ts_quit) {
         now = gwload_now();
         next = 0;
@@ -892,8 +965,8 @@ ts_run(int lfd)
             next = next_msg;
         }
 
-        if (step && (next == 0 || now + step < next)) {
-            next = now + step;
+        if (next_step && (next == 0 || next_step < next)) {
+            next = next_step;
         }
 
         due = ts_publish_due(now);
@@ -945,6 +1018,10 @@ ts_run(int lfd)
             if (next_msg && now >= next_msg) {
                 next_msg = now + ts.msg_ms * GWLOAD_MSEC;
             }
+
+            if (next_step && now >= next_step) {
+                next_step = now + step;
+            }
         }
     }
 
@@ -980,9 +1057,11 @@ main(int argc, char **argv)
     ts.guilds = 1;
     ts.every = 1;
     ts.post_status = 201;
+    ts.drop_after_ms = 100;
+    ts.close_code = 4000;
 
     while ((ch = getopt(argc, argv,
-                        "l:w:s:aP:m:d:rGI:g:b:e:f:T:M:F:S:K:D:x:"))
+                        "l:w:s:aP:m:d:rGI:g:b:e:f:T:M:F:S:K:D:x:U:RA:C:L:Q:u:"))
            != -1)
     {
         switch (ch) {
@@ -1072,6 +1151,30 @@ main(int argc, char **argv)
             break;
         case 'x':
             ts.skip_every = (uint32_t) strtoul(optarg, NULL, 10);
+            break;
+        case 'U':
+            ts.mis_upgrades = (uint32_t) strtoul(optarg, NULL, 10);
+            break;
+        case 'R':
+            ts.resume = 1;
+            break;
+        case 'A':
+            ts.drop_after_ms = strtoull(optarg, NULL, 10);
+            break;
+        case 'C':
+            ts.close_code = atoi(optarg);
+            if (ts.close_code < 1000 || ts.close_code > 4999) {
+                goto usage;
+            }
+            break;
+        case 'L':
+            ts.lost = (uint32_t) strtoul(optarg, NULL, 10);
+            break;
+        case 'Q':
+            ts.q429 = (uint32_t) strtoul(optarg, NULL, 10);
+            break;
+        case 'u':
+            ts.resume_url = optarg;
             break;
         default:
             goto usage;
@@ -1170,7 +1273,8 @@ usage:
     fprintf(stderr, "usage: gwload-test-server [-l ADDR:PORT] [-w N] "
             "[-s STATUS] [-a] [-P MS] [-m MS] [-d MS] [-r]\n"
             "       [-G [-I MS] [-g N] [-b BYTES] [-e N] [-f BYTES] "
-            "[-T FILE] [-M LIST] [-F K]]\n"
+            "[-T FILE] [-M LIST] [-F K] [-U N]\n"
+            "           [-R] [-A MS] [-C CODE] [-L K] [-Q N] [-u URL]]\n"
             "       [-S STATUS] [-K N] [-D MS] [-x K]\n");
     return 2;
 }

@@ -1,7 +1,8 @@
 
 /*
  * gwload: unit tests of the sans-IO parts: SHA-1, base64, the handshake
- * checks, the frame parser and builder, histograms and the timer heap.
+ * checks, Retry-After and ws:// URLs, the frame parser and builder,
+ * histograms and the timer heap.
  * Prints "N passed, N failed" last; exits non-zero on any failure.
  */
 
@@ -119,7 +120,7 @@ tu_handshake(void)
     conf.headers = "X-A: b\r\n";
     conf.headers_len = 8;
 
-    n = gwload_ws_request(buf, sizeof(buf), &conf, key);
+    n = gwload_ws_request(buf, sizeof(buf), &conf, NULL, key);
     buf[n] = '\0';
     tu_check(n > 0);
     tu_check(strstr((char *) buf, "GET /gateway?v=10 HTTP/1.1\r\n") != NULL);
@@ -127,7 +128,7 @@ tu_handshake(void)
                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n")
              != NULL);
     tu_check(strstr((char *) buf, "\r\nX-A: b\r\n\r\n") != NULL);
-    tu_check(gwload_ws_request(buf, 40, &conf, key) == 0);
+    tu_check(gwload_ws_request(buf, 40, &conf, NULL, key) == 0);
 
     n = snprintf(resp, sizeof(resp),
                  "HTTP/1.1 101 Switching Protocols\r\n"
@@ -159,6 +160,82 @@ tu_handshake(void)
     n = snprintf(resp, sizeof(resp), "SSH-2.0-x\r\n\r\n");
     tu_check(gwload_ws_response((u_char *) resp, n, key, &status, &hlen)
              == GWLOAD_WS_HS_MALFORMED);
+}
+
+
+/* a reconnect's request, a 429's Retry-After, resume_gateway_url */
+
+static void
+tu_reconnect(void)
+{
+    u_char           buf[1024];
+    size_t           n;
+    gwload_conf_t    conf;
+    gwload_ws_url_t  u;
+    gwload_target_t  t;
+
+    static u_char  key[16] = "the sample nonce";
+
+#define tu_ra(s)    gwload_ws_retry_after((u_char *) (s), strlen(s))
+
+    tu_check(tu_ra("HTTP/1.1 429 Too Many\r\nRetry-After: 3\r\n\r\n")
+             == 3000);
+    tu_check(tu_ra("HTTP/1.1 429 X\r\nA: b\r\nretry-after:0 \r\n"
+                   "C: d\r\n\r\n") == 0);
+    tu_check(tu_ra("HTTP/1.1 429 X\r\nRetry-After: 99999999\r\n\r\n")
+             == GWLOAD_WS_RETRY_AFTER_MAX * 1000);
+    tu_check(tu_ra("HTTP/1.1 429 X\r\nRetry-After: Fri, 31 Dec 1999 "
+                   "23:59:59 GMT\r\n\r\n") == -1);
+    tu_check(tu_ra("HTTP/1.1 429 X\r\nRetry-After:\r\n\r\n") == -1);
+    tu_check(tu_ra("HTTP/1.1 429 X\r\nRetry-After: 1x\r\n\r\n") == -1);
+    tu_check(tu_ra("HTTP/1.1 429 X\r\nRetry-Afterx: 1\r\n\r\n") == -1);
+    tu_check(tu_ra("HTTP/1.1 429 X\r\n\r\n") == -1);
+    tu_check(tu_ra("HTTP/1.1 429 X\r\nRetry-After: 1\r\n") == -1);
+
+#undef tu_ra
+
+#define tu_url(s)   gwload_ws_url(s, strlen(s), &u)
+
+    tu_check(tu_url("ws://127.0.0.1:8080/gateway") == GWLOAD_OK
+             && u.host_len == 14 && memcmp(u.host, "127.0.0.1:8080", 14) == 0
+             && u.name_len == 9 && u.port == 8080 && u.path_len == 8
+             && memcmp(u.path, "/gateway", 8) == 0 && u.query_len == 0);
+    tu_check(tu_url("WS://gw.example") == GWLOAD_OK && u.port == 80
+             && u.name_len == 10 && u.path_len == 0 && u.query_len == 0);
+    tu_check(tu_url("ws://h/p?v=10") == GWLOAD_OK && u.path_len == 2
+             && u.query_len == 5);
+    tu_check(tu_url("ws://h?v=10") == GWLOAD_OK && u.path_len == 0
+             && u.query_len == 5);
+    tu_check(tu_url("wss://gateway.discord.gg") == GWLOAD_DECLINED);
+    tu_check(tu_url("http://h/") == GWLOAD_ERROR);
+    tu_check(tu_url("ws://") == GWLOAD_ERROR);
+    tu_check(tu_url("ws://:80/") == GWLOAD_ERROR);
+    tu_check(tu_url("ws://h:0/") == GWLOAD_ERROR);
+    tu_check(tu_url("ws://h:65536/") == GWLOAD_ERROR);
+    tu_check(tu_url("ws://h:123456/") == GWLOAD_ERROR);
+    tu_check(tu_url("ws://h:8x/") == GWLOAD_ERROR);
+    tu_check(tu_url("ws://[::1]:80/") == GWLOAD_ERROR);
+    tu_check(tu_url("ws://u@h/") == GWLOAD_ERROR);
+    tu_check(tu_url("ws://h/a b") == GWLOAD_ERROR);
+    tu_check(tu_url("ws://h/#f") == GWLOAD_ERROR);
+
+#undef tu_url
+
+    /* the request goes to the target's host and path */
+
+    memset(&conf, 0, sizeof(conf));
+    strcpy(conf.host, "127.0.0.1:8080");
+    conf.path = "/gateway?v=10";
+
+    t.host = "resume.example:81";
+    t.path = "/r?v=10&encoding=json";
+
+    n = gwload_ws_request(buf, sizeof(buf), &conf, &t, key);
+    buf[n] = '\0';
+    tu_check(n > 0
+             && strstr((char *) buf, "GET /r?v=10&encoding=json HTTP/1.1\r\n"
+                                     "Host: resume.example:81\r\n")
+                == (char *) buf);
 }
 
 
@@ -532,6 +609,7 @@ main(void)
     tu_sha1();
     tu_base64();
     tu_handshake();
+    tu_reconnect();
     tu_parser();
     tu_builder();
     tu_hist();

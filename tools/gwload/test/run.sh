@@ -5,7 +5,7 @@
 #
 #   BUILD=/abs/build sh tools/gwload/test/run.sh
 #
-# Loopback only, bounded: about 50 s.  Prints "N passed, N failed" last.
+# Loopback only, bounded: about 80 s.  Prints "N passed, N failed" last.
 
 BUILD=${BUILD:-$(cd "$(dirname "$0")/../../.." && pwd)/build}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -217,6 +217,20 @@ json_ge() {
     [ "$(json_get "$1" "$2" 2>/dev/null || echo -1)" -ge "$3" ] 2>/dev/null
 }
 
+# jcheck NAME FILE EXPR: a Python expression over the JSON d is true
+jcheck() {
+    if python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)' "$2" "$3" 2>>"$TMP/err"
+    then
+        ok "$1"
+    else
+        not_ok "$1"
+        echo "#   false: $3"
+    fi
+}
+
 start_server -G -g 3 -b 3000 -I 300 -T "$TMP/tokens";    gw=$port gwpid=$spid
 start_server -G -g 2 -b 300000 -f 65536;                 gwbig=$port
 start_server -G -g 2 -I 200 -M skip-ack,seq-gap,op7 -F 2; gwmis=$port
@@ -257,8 +271,10 @@ expect "gateway: 300 KB GUILD_CREATEs in 64 KB frames are reassembled" 0 \
 
 expect "gateway: a missed ACK is a zombie, gaps and op 7 are counted" 1 \
     gateway.identified=20 gateway.zombies=10 gateway.seq_gaps=10 \
-    gateway.seq_repeats=0 gateway.reconnect=10 ok=false -- \
-    --url "ws://127.0.0.1:$gwmis/" -n 20 -r 0 --hold 1 $tok
+    gateway.seq_repeats=0 gateway.reconnect=10 gateway.resume.enabled=false \
+    ok=false -- \
+    --url "ws://127.0.0.1:$gwmis/" -n 20 -r 0 --hold 1 $tok \
+    --proto-opt resume=0
 
 expect "gateway: op 1 from the server is answered; repeats, bad JSON" 1 \
     gateway.identified=10 gateway.heartbeats_requested=5 \
@@ -289,7 +305,7 @@ fi
 expect "gateway: zombie=close closes with 4200" 0 \
     gateway.identified=10 gateway.zombies=5 closed=10 dropped=0 -- \
     --url "ws://127.0.0.1:$gwzombie/" -n 10 -r 0 --hold 1 $tok \
-    --proto-opt zombie=close
+    --proto-opt zombie=close --proto-opt resume=0
 
 expect "gateway: a missing GUILD_CREATE times the identify out" 1 \
     gateway.identified=5 gateway.identify_timeouts=5 \
@@ -324,21 +340,168 @@ echo "# 5000 identifies against the mock: $(json_get "$TMP/r.json" \
     "$TMP/r.json" gateway.identify_ms.p50 2>/dev/null) ms, p99 $(json_get \
     "$TMP/r.json" gateway.identify_ms.p99 2>/dev/null) ms"
 
-# --- probes and gwload publish, through the mock's POST fan-out ---
+# --- resume, against gwload-test-server -G -R (sessions with a replay ring) ---
+#
+# Each scenario gets a fresh mock, since -U N makes only the first N
+# upgrades misbehave (the reconnects must not).  -A: the misbehaviour comes
+# that many ms after the guilds; -L: dispatches "lost in flight", replayed.
 
-# jcheck NAME FILE EXPR: a Python expression over the JSON d is true
-jcheck() {
-    if python3 -c '
-import json, sys
-d = json.load(open(sys.argv[1]))
-sys.exit(0 if eval("(" + sys.argv[2] + ")") else 1)' "$2" "$3" 2>>"$TMP/err"
-    then
-        ok "$1"
-    else
-        not_ok "$1"
-        echo "#   false: $3"
-    fi
-}
+res="$tok --proto-opt backoff=100-300"
+
+start_server -G -R -I 500 -g 2 -e 2 -M drop-eof -L 3 -U 10 -A 100
+expect "resume: a drop without a close frame, 3 events replayed, RESUMED" 0 \
+    gateway.resume.resumed=10 gateway.resume.resume_attempts=10 \
+    gateway.resume.replayed=30 gateway.resume.lost=0 \
+    gateway.resume.repeated=0 gateway.resume.disconnects=10 \
+    gateway.resume.disconnect_causes.no_close_frame=10 \
+    gateway.resume.sessions_lost=0 gateway.resume.reidentified=0 \
+    gateway.seq_errors=0 gateway.identified=10 gateway.identify_ms.n=10 \
+    established=10 dropped=0 disconnected=10 reconnects=10 reconnected=10 \
+    reconnecting=0 gateway.resume.resume_ms.n=10 ok=true -- \
+    --url "ws://127.0.0.1:$port/gateway" -n 10 -r 0 --hold 1.5 $res
+jcheck "resume: latency from the loss to RESUMED, at least the backoff" \
+    "$TMP/r.json" \
+    '100 <= d["gateway"]["resume"]["resume_ms"]["min"]
+     <= d["gateway"]["resume"]["resume_ms"]["max"] < 1000
+     and sum(d["gateway"]["resume"]["series"]["resumed"]) == 10
+     and sum(d["gateway"]["resume"]["series"]["disconnects"]) == 10
+     and d["gateway"]["resume"]["start_unix"] == d["probe"]["start_unix"]'
+if grep -q "^  resumes         10 attempted (op 6), 10 resumed, 0 re-id" \
+        "$TMP/out" \
+   && grep -q "^  replay          30 events replayed, 0 lost" "$TMP/out" \
+   && grep -q "^  resume       ms  p50" "$TMP/out" \
+   && grep -q "10 resumed, 0 re-identified (losses unknown), 0 never" "$TMP/out"
+then
+    ok "resume: the summary says so"
+else
+    not_ok "resume: the summary says so"
+fi
+
+start_server -G -R -I 500 -M drop-rst -L 2 -U 10
+expect "resume: after a reset" 0 \
+    gateway.resume.resumed=10 gateway.resume.replayed=20 \
+    gateway.resume.disconnect_causes.no_close_frame=10 dropped=0 -- \
+    --url "ws://127.0.0.1:$port/" -n 10 -r 0 --hold 1.5 $res
+
+start_server -G -R -I 500 -M drop-close -C 4009 -L 1 -U 10
+expect "resume: after a close 4009 (session timed out)" 0 \
+    gateway.resume.resumed=10 gateway.resume.replayed=10 \
+    gateway.resume.disconnect_causes.close_frame=10 \
+    gateway.close_codes.4009=10 dropped=0 -- \
+    --url "ws://127.0.0.1:$port/" -n 10 -r 0 --hold 1.5 $res
+
+# the mock ends a session its client closed with 1000 or 1001 (1.4): a
+# resume after op 7 shows that gwload closed with another code
+start_server -G -R -I 500 -M op7 -L 2 -U 10
+expect "resume: op 7, closed with 4000, resumed" 0 \
+    gateway.reconnect=10 gateway.resume.resumed=10 \
+    gateway.resume.replayed=20 gateway.resume.disconnect_causes.op7=10 \
+    gateway.resume.reidentified=0 dropped=0 -- \
+    --url "ws://127.0.0.1:$port/" -n 10 -r 0 --hold 1.5 $res
+
+start_server -G -R -I 500 -M op9-true -L 1 -U 10
+expect "resume: op 9 d:true" 0 \
+    gateway.resume.invalid_session_true=10 gateway.resume.resumed=10 \
+    gateway.resume.disconnect_causes.op9=10 dropped=0 -- \
+    --url "ws://127.0.0.1:$port/" -n 10 -r 0 --hold 1.5 $res
+
+start_server -G -R -I 500 -M drop-close -C 4004 -U 5
+expect "resume: no reconnect after close 4004" 1 \
+    gateway.resume.resume_attempts=0 gateway.resume.disconnects=0 \
+    dropped=5 drops.close_frame=5 reconnects=0 -- \
+    --url "ws://127.0.0.1:$port/" -n 5 -r 0 --hold 1 $res
+
+# what the gateway does while it has no resume: op 9 d:false
+start_server -G -R -I 500 -M drop-eof,resume-invalid -L 2 -U 10
+expect "resume: op 9 d:false, re-identified on --url after the delay" 0 \
+    gateway.resume.resume_attempts=10 gateway.resume.invalid_session_false=10 \
+    gateway.resume.resumed=0 gateway.resume.reidentified=10 \
+    gateway.resume.lost_unknown=10 gateway.resume.sessions_lost=0 \
+    gateway.resume.reidentify_ms.n=10 gateway.identified=10 \
+    gateway.identify_sent=20 gateway.ready=20 gateway.seq_errors=0 \
+    dropped=0 ok=true -- \
+    --url "ws://127.0.0.1:$port/" -n 10 -r 0 --hold 2 $res
+if grep -q "^  reidentify   ms  p50" "$TMP/out"; then
+    ok "resume: re-identify latency in the summary"
+else
+    not_ok "resume: re-identify latency in the summary"
+fi
+
+start_server -G -R -I 500 -M drop-eof -U 10 -Q 10
+expect "resume: a 429 waits its Retry-After" 0 \
+    gateway.resume.http_429=10 gateway.resume.resumed=10 \
+    reconnects=20 reconnect_failed=10 failed=0 dropped=0 -- \
+    --url "ws://127.0.0.1:$port/" -n 10 -r 0 --hold 2.5 $res
+jcheck "resume: ... 1 s, not the backoff" "$TMP/r.json" \
+    '1000 <= d["gateway"]["resume"]["resume_ms"]["min"]
+     and d["gateway"]["resume"]["resume_ms"]["max"] < 2000'
+
+start_server -G -R -I 5000 -M drop-eof -L 1 -U 300 -A 300
+expect "resume: backoff=0, 300 sessions come back at once" 0 \
+    gateway.resume.resumed=300 gateway.resume.replayed=300 \
+    gateway.resume.backoff_max_ms=0 dropped=0 -- \
+    --url "ws://127.0.0.1:$port/" -n 300 -r 0 --hold 1.5 $tok \
+    --proto-opt backoff=0
+jcheck "resume: ... within a second or two (the series)" "$TMP/r.json" \
+    'd["gateway"]["resume"]["resume_ms"]["p99"] < 1000
+     and sum(d["gateway"]["resume"]["series"]["resumed"]) == 300
+     and len([x for x in d["gateway"]["resume"]["series"]["resumed"]
+              if x]) <= 2'
+echo "# 300 resumes at once against the mock: resume p50 $(json_get \
+    "$TMP/r.json" gateway.resume.resume_ms.p50 2>/dev/null) ms, p99 $(json_get \
+    "$TMP/r.json" gateway.resume.resume_ms.p99 2>/dev/null) ms"
+
+start_server -G -R -I 500 -M drop-eof,replay-gap -L 3 -U 10
+expect "resume: a replay with a gap fails the run" 1 \
+    gateway.resume.resumed=10 gateway.resume.lost=10 gateway.seq_gaps=10 \
+    gateway.resume.replayed=20 -- \
+    --url "ws://127.0.0.1:$port/" -n 10 -r 0 --hold 1.5 $res
+
+start_server -G -R -I 500 -M drop-eof,replay-repeat -L 3 -U 10
+expect "resume: a replay that repeats an event fails the run" 1 \
+    gateway.resume.resumed=10 gateway.resume.repeated=10 \
+    gateway.resume.lost=0 gateway.resume.replayed=40 -- \
+    --url "ws://127.0.0.1:$port/" -n 10 -r 0 --hold 1.5 $res
+
+start_server -G -R -I 500 -M drop-eof -U 5 -A 10 \
+    -u "ws://127.0.0.1:$refused/resume"
+expect "resume: an unreachable resume URL, retried with doubling delays" 1 \
+    gateway.resume.sessions_lost=5 gateway.resume.resume_attempts=0 \
+    dropped=0 -- \
+    --url "ws://127.0.0.1:$port/" -n 5 -r 0 --hold 2 $tok \
+    --proto-opt backoff=100
+jcheck "resume: ... at +0.1, 0.3, 0.7 and 1.5 s (not 3.1)" "$TMP/r.json" \
+    '15 <= d["reconnects"] == d["reconnect_failed"] <= 20
+     and d["failures"]["refused"] == 0'
+
+start_server -G -R -I 500 -M drop-eof -U 5 -A 10 -u "wss://gw.example/"
+expect "resume: an unusable resume URL falls back to --url" 0 \
+    gateway.resume.resume_url_bad=5 gateway.resume.resumed=5 -- \
+    --url "ws://127.0.0.1:$port/" -n 5 -r 0 --hold 1 $res
+
+start_server -G -R -I 500 -M drop-eof -U 5 -A 10
+expect "resume: the default delay is 1-5 s: not back within 0.5 s" 1 \
+    gateway.resume.backoff_min_ms=1000 gateway.resume.backoff_max_ms=5000 \
+    gateway.resume.disconnects=5 gateway.resume.sessions_lost=5 \
+    reconnects=0 dropped=0 -- \
+    --url "ws://127.0.0.1:$port/" -n 5 -r 0 --hold 0.5 $tok
+if grep -q "0 resumed, 0 re-identified (losses unknown), 5 never came back" \
+        "$TMP/out"
+then
+    ok "resume: sessions that never came back are the verdict"
+else
+    not_ok "resume: sessions that never came back are the verdict"
+fi
+
+start_server -G -R -I 500 -M drop-eof -U 5
+expect "resume: resume=0 keeps a drop a drop" 1 \
+    dropped=5 drops.eof=5 reconnects=0 gateway.resume.enabled=false -- \
+    --url "ws://127.0.0.1:$port/" -n 5 -r 0 --hold 1 $tok \
+    --proto-opt resume=0
+expect "resume: backoff=5-1 is a usage error" 2 -- \
+    --url "ws://127.0.0.1:$port/" $tok --proto-opt backoff=5-1
+
+# --- probes and gwload publish, through the mock's POST fan-out ---
 
 # sub_start ARGS...: subscribers held in the background until sub_stop
 sub_start() {
@@ -353,8 +516,11 @@ sub_start() {
     done
 }
 
-# sub_stop: SIGINT, then $sub_rc; the outputs become $TMP/out and err
+# sub_stop: SIGINT, then $sub_rc; the outputs become $TMP/out and err.
+# The last message may still be on its way (or in a resume's replay) when
+# the publisher has its 2xx: give it a moment.
 sub_stop() {
+    sleep 0.5
     kill -INT "$sub"
     wait "$sub"
     sub_rc=$?
@@ -451,6 +617,22 @@ jcheck "probes: gateway MESSAGE_CREATEs, sequence kept, none missing" \
      and d["gateway"]["dispatch"]["MESSAGE_CREATE"] == 2000
      and d["gateway"]["seq_errors"] == 0 and d["probe"]["probed"] == 2000
      and d["probe"]["missing"] == 0 and d["probe"]["unprobed"] == 0'
+
+# every session gets every message exactly once, across resumes: what is
+# published while a session is away is replayed on its resume
+start_server -G -R -I 500 -M drop-eof -U 50 -A 300
+sub_start --url "ws://127.0.0.1:$port/gateway" -n 50 -r 0 $tok \
+    --proto-opt backoff=100-400 --expect-messages @"$TMP/pub.json"
+publish --url "http://127.0.0.1:$port/api/v10/channels/1/messages" \
+    --header "Authorization: Bot x" --body "$body" --rate 40 --duration 1.5
+sub_stop
+jcheck "probes: across resumes, none missing, none twice (exit $sub_rc)" \
+    "$TMP/sub.json" \
+    'd["ok"] and d["gateway"]["resume"]["resumed"] == 50
+     and d["gateway"]["resume"]["replayed"] > 0
+     and d["gateway"]["seq_errors"] == 0 and d["probe"]["missing"] == 0
+     and d["probe"]["duplicates"] == 0 and d["probe"]["connections_extra"] == 0
+     and d["probe"]["probed"] == 50 * d["probe"]["expect_messages"] >= 2000'
 
 sub_start --url "ws://127.0.0.1:$pub/sub/a" -n 20 -r 0 --proto-opt probes=0
 publish --url "http://127.0.0.1:$pub/pub/a" --body "%T" --rate 20 \
