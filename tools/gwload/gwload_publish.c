@@ -68,6 +68,8 @@ static int gwload_pub_init(gwload_pub_t *p);
 static void gwload_pub_free(gwload_pub_t *p);
 static void gwload_pub_run(gwload_pub_t *p);
 static uint64_t gwload_pub_schedule(gwload_pub_t *p);
+static void gwload_pub_send_due(gwload_pub_t *p, gwload_pub_step_t *st,
+    uint64_t until);
 static void gwload_pub_step(gwload_pub_t *p, unsigned k);
 static gwload_pub_conn_t *gwload_pub_free_conn(gwload_pub_t *p);
 static void gwload_pub_request(gwload_pub_t *p, gwload_pub_conn_t *c);
@@ -732,7 +734,6 @@ static uint64_t
 gwload_pub_schedule(gwload_pub_t *p)
 {
     double              missed;
-    gwload_pub_conn_t  *c;
     gwload_pub_step_t  *st;
 
     while (p->cur < p->nsteps
@@ -742,6 +743,14 @@ gwload_pub_schedule(gwload_pub_t *p)
 
         if (p->stopping && p->now < st->end_ns) {
             st->end_ns = p->now;
+
+        } else if (!p->stopping) {
+            /*
+             * A wake-up that comes late (a busy machine) still sends the
+             * tokens that fell due inside the step, up to its last
+             * nanosecond: --rate R --duration S is R x S messages.
+             */
+            gwload_pub_send_due(p, st, st->end_ns - 1);
         }
 
         if (p->stopping || p->cur + 1 == p->nsteps) {
@@ -759,19 +768,7 @@ gwload_pub_schedule(gwload_pub_t *p)
 
     st = &p->steps[p->cur];
 
-    p->tokens += (double) (p->now - p->tokens_at) * st->rate / 1e9;
-    p->tokens_at = p->now;
-
-    while (p->tokens >= 1) {
-        c = gwload_pub_free_conn(p);
-
-        if (c == NULL) {
-            break;
-        }
-
-        p->tokens -= 1;
-        gwload_pub_request(p, c);
-    }
+    gwload_pub_send_due(p, st, p->now);
 
     if (p->tokens > p->burst) {
         missed = p->tokens - p->burst;
@@ -785,6 +782,31 @@ gwload_pub_schedule(gwload_pub_t *p)
     }
 
     return p->tokens_at + (uint64_t) ((1 - p->tokens) * 1e9 / st->rate) + 1;
+}
+
+
+/* credit the tokens of the step up to "until", send what they allow */
+
+static void
+gwload_pub_send_due(gwload_pub_t *p, gwload_pub_step_t *st, uint64_t until)
+{
+    gwload_pub_conn_t  *c;
+
+    if (until > p->tokens_at) {
+        p->tokens += (double) (until - p->tokens_at) * st->rate / 1e9;
+        p->tokens_at = until;
+    }
+
+    while (p->tokens >= 1) {
+        c = gwload_pub_free_conn(p);
+
+        if (c == NULL) {
+            break;
+        }
+
+        p->tokens -= 1;
+        gwload_pub_request(p, c);
+    }
 }
 
 
@@ -802,7 +824,8 @@ gwload_pub_step(gwload_pub_t *p, unsigned k)
     st->first_n = p->next_n;
 
     p->cur = k;
-    p->tokens_at = (p->now > st->start_ns) ? p->now : st->start_ns;
+    /* a late start is caught up, within the burst (the rest: skipped) */
+    p->tokens_at = st->start_ns;
     p->burst = st->rate * GWLOAD_PUB_BURST_S;
 
     if (p->burst < GWLOAD_PUB_BURST_MIN) {
