@@ -560,7 +560,18 @@ gwload_conn_data(gwload_conn_t *c, gwload_ws_frame_t *f)
 
     rc = GWLOAD_OK;
 
-    if (c->state == GWLOAD_CONN_OPEN && proto->on_message) {
+    /*
+     * After the Close of a stopping run the server may still send what it
+     * had queued (RFC 6455, 5.5.1: until its Close): those were delivered,
+     * and the protocol counts them (probes, sequence); it cannot send any
+     * more.  (A socket the protocol closed to reconnect is left alone.)
+     */
+
+    if ((c->state == GWLOAD_CONN_OPEN
+         || (c->state == GWLOAD_CONN_CLOSING && c->ours && !c->close_recv
+             && c->worker->stopping))
+        && proto->on_message)
+    {
         rc = proto->on_message(c, f->opcode,
                                c->worker->conf->want_payload ? data : NULL,
                                c->msg_len);

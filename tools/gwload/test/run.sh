@@ -164,6 +164,7 @@ expect "a non-local source address is reported" 1 \
     --url "ws://127.0.0.1:$plain/" -n 3 --src-from 192.0.2.1
 
 # --hold forever ends cleanly on SIGINT
+rm -f "$TMP/out" "$TMP/err"
 "$GWLOAD" --no-progress --json "$TMP/r.json" --url "ws://127.0.0.1:$plain/" \
     -n 300 -r 0 --procs 2 --hold forever >"$TMP/out" 2>"$TMP/err" &
 gw=$!
@@ -505,6 +506,8 @@ expect "resume: backoff=5-1 is a usage error" 2 -- \
 
 # sub_start ARGS...: subscribers held in the background until sub_stop
 sub_start() {
+    # the last run's "holding" must not be mistaken for this one's
+    rm -f "$TMP/sub.out" "$TMP/sub.err"
     "$GWLOAD" --no-progress --json "$TMP/sub.json" --hold forever "$@" \
         >"$TMP/sub.out" 2>"$TMP/sub.err" &
     sub=$!
