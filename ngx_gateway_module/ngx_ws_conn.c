@@ -43,6 +43,8 @@
 static void ngx_ws_upgrade_cleanup(void *data);
 static ngx_ws_conn_t *ngx_ws_upgrade_lookup(ngx_http_request_t *r);
 static void ngx_ws_takeover_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_ws_takeover_response(ngx_ws_conn_t *ws,
+    ngx_http_request_t *r);
 static void ngx_ws_free_header_buffers(ngx_connection_t *c,
     ngx_http_connection_t *hc);
 static void ngx_ws_read_handler(ngx_event_t *rev);
@@ -156,18 +158,19 @@ ngx_ws_upgrade(ngx_http_request_t *r, ngx_ws_conf_t *wcf)
     r->headers_out.status = NGX_HTTP_SWITCHING_PROTOCOLS;
     ngx_str_set(&r->headers_out.status_line, "101 Switching Protocols");
     r->keepalive = 0;
-    r->header_only = 1;
+
+    /*
+     * Neither header_only (which marks the header the last buffer) nor a
+     * flush: the write filter keeps a header shorter than postpone_output
+     * back in r->out, and the takeover sends it in one write with the
+     * protocol's first frame (Hello): one segment and one wake-up of the
+     * client fewer per connection, which a reconnect storm multiplies.
+     */
 
     rc = ngx_http_send_header(r);
 
     if (rc == NGX_ERROR || rc > NGX_OK) {
         return rc;
-    }
-
-    rc = ngx_http_send_special(r, NGX_HTTP_FLUSH);
-
-    if (rc == NGX_ERROR) {
-        return NGX_ERROR;
     }
 
     r->main->count++;
@@ -259,9 +262,13 @@ ngx_ws_takeover_handler(ngx_http_request_t *r)
         return;
     }
 
-    /* the 101 response may still be in the output chain */
+    /*
+     * A 101 that the write filter could not write at once (a long header
+     * with a small postpone_output, a full socket) goes out through nginx
+     * first; one it kept back is taken below.
+     */
 
-    if (r->out || c->buffered) {
+    if (c->buffered) {
         rc = ngx_http_output_filter(r, NULL);
 
         if (rc == NGX_ERROR) {
@@ -269,7 +276,7 @@ ngx_ws_takeover_handler(ngx_http_request_t *r)
             return;
         }
 
-        if (r->out || c->buffered) {
+        if (c->buffered) {
             ngx_add_timer(wev, clcf->send_timeout);
 
             if (ngx_handle_write_event(wev, clcf->send_lowat) != NGX_OK) {
@@ -297,6 +304,13 @@ ngx_ws_takeover_handler(ngx_http_request_t *r)
 
     hc = r->http_connection;
     b = r->header_in;
+
+    /* the bytes of the 101 live in the request's pool: copy them first */
+
+    if (r->out && ngx_ws_takeover_response(ws, r) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_ERROR);
+        return;
+    }
 
     ws->taken_over = 1;
 
@@ -342,6 +356,70 @@ ngx_ws_takeover_handler(ngx_http_request_t *r)
 
     ngx_ws_read(ws);
     ngx_ws_finalize(ws);
+}
+
+
+/*
+ * The 101 response the write filter kept back (r->out: the header
+ * filter's memory buffer) becomes the first entry of the output queue.
+ * The access log, written when the request is freed, counts it as sent.
+ */
+
+static ngx_int_t
+ngx_ws_takeover_response(ngx_ws_conn_t *ws, ngx_http_request_t *r)
+{
+    u_char        *p;
+    size_t         len;
+    ngx_buf_t     *b;
+    ngx_chain_t   *cl;
+    ngx_ws_out_t  *out;
+
+    len = 0;
+
+    for (cl = r->out; cl; cl = cl->next) {
+        b = cl->buf;
+
+        if (!ngx_buf_in_memory(b) || b->in_file) {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "the 101 response is not in memory");
+            return NGX_ERROR;
+        }
+
+        len += b->last - b->pos;
+    }
+
+    out = ngx_ws_alloc(ws->conf->main, sizeof(ngx_ws_out_t) + len,
+                       r->connection->log);
+    if (out == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->next = NULL;
+    out->free = NULL;
+    out->data = ws->conf->main;
+    out->head_pos = 0;
+    out->head_last = 0;
+    out->pos = (u_char *) (out + 1);
+
+    p = out->pos;
+
+    for (cl = r->out; cl; cl = cl->next) {
+        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+        cl->buf->pos = cl->buf->last;
+    }
+
+    out->last = p;
+    r->out = NULL;
+
+    r->connection->sent += len;
+
+    /* the queue is empty: no limit to judge, nothing posted yet */
+
+    *ws->out_tail = out;
+    ws->out_tail = &out->next;
+    ws->out_bytes += len;
+
+    return NGX_OK;
 }
 
 
