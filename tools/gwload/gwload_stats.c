@@ -157,9 +157,9 @@ gwload_hist_pct(gwload_hist_t *h, gwload_pct_t *p)
 {
     int             k;
     size_t          i;
-    double         *out[3], v;
-    uint64_t        acc, rank[3];
-    static double   q[3] = { 0.50, 0.90, 0.99 };
+    double         *out[4], v;
+    uint64_t        acc, rank[4];
+    static double   q[4] = { 0.10, 0.50, 0.90, 0.99 };
 
     memset(p, 0, sizeof(gwload_pct_t));
 
@@ -169,11 +169,12 @@ gwload_hist_pct(gwload_hist_t *h, gwload_pct_t *p)
         return;
     }
 
-    out[0] = &p->p50;
-    out[1] = &p->p90;
-    out[2] = &p->p99;
+    out[0] = &p->p10;
+    out[1] = &p->p50;
+    out[2] = &p->p90;
+    out[3] = &p->p99;
 
-    for (k = 0; k < 3; k++) {
+    for (k = 0; k < 4; k++) {
         /* nearest rank: the smallest value with at least q * n at or below */
         rank[k] = (uint64_t) (q[k] * h->n + 0.999999);
         if (rank[k] == 0) {
@@ -184,10 +185,10 @@ gwload_hist_pct(gwload_hist_t *h, gwload_pct_t *p)
     acc = 0;
     k = 0;
 
-    for (i = 0; i < GWLOAD_HIST_BUCKETS && k < 3; i++) {
+    for (i = 0; i < GWLOAD_HIST_BUCKETS && k < 4; i++) {
         acc += h->counts[i];
 
-        while (k < 3 && acc >= rank[k]) {
+        while (k < 4 && acc >= rank[k]) {
             v = gwload_hist_value(i);
 
             /* never report beyond the exact extremes */
@@ -761,7 +762,8 @@ gwload_stats_hist_json(FILE *f, const char *sep, const char *key,
 
     gwload_hist_pct(h, &p);
 
-    fprintf(f, "%s\"%s\": {\"n\": %" PRIu64 ", \"p50\": %.3f, \"p90\": %.3f"
-            ", \"p99\": %.3f, \"max\": %.3f, \"min\": %.3f, \"mean\": %.3f}",
-            sep, key, p.n, p.p50, p.p90, p.p99, p.max, p.min, p.mean);
+    fprintf(f, "%s\"%s\": {\"n\": %" PRIu64 ", \"p10\": %.3f, \"p50\": %.3f"
+            ", \"p90\": %.3f, \"p99\": %.3f, \"max\": %.3f, \"min\": %.3f"
+            ", \"mean\": %.3f}",
+            sep, key, p.n, p.p10, p.p50, p.p90, p.p99, p.max, p.min, p.mean);
 }

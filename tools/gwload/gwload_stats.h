@@ -186,6 +186,7 @@ struct gwload_shm_s {
 
 
 typedef struct {
+    double                      p10;
     double                      p50;
     double                      p90;
     double                      p99;
