@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 
 status=0
 for bench in ws_idle_memory identify session_memory ring_memory fanout broadcast_floor \
-             resume_storm reload_fanout; do
+             resume_storm resume_floor reload_fanout; do
     if ! "./$bench.sh"; then
         echo "bench: $bench failed" >&2
         status=1
