@@ -34,6 +34,11 @@ static void ngx_gateway_evict_locked(ngx_gateway_zone_t *zone,
     ngx_gateway_session_t *s);
 
 
+/* the slot and generation of the last full eviction queue warned about */
+static ngx_int_t  ngx_gateway_evict_warned_slot = -1;
+static uint32_t   ngx_gateway_evict_warned_generation;
+
+
 ngx_int_t
 ngx_gateway_op_resume(ngx_ws_conn_t *ws, json_t *d)
 {
@@ -232,9 +237,31 @@ ngx_gateway_evict_locked(ngx_gateway_zone_t *zone, ngx_gateway_session_t *s)
     w = &zone->sh->workers[s->owner];
 
     if (w->evict_n == NGX_GATEWAY_EVICTIONS) {
+
+        /*
+         * Once per worker generation from this process: a herd resuming
+         * the sessions of a killed worker fills its queue at once (its
+         * sockets died with it, nothing is lost), one line is enough.
+         */
+
+        if (ngx_gateway_evict_warned_slot == (ngx_int_t) s->owner
+            && ngx_gateway_evict_warned_generation == w->generation)
+        {
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                           "gateway: eviction queue of worker slot %d is "
+                           "full", (int) s->owner);
+            return;
+        }
+
+        ngx_gateway_evict_warned_slot = s->owner;
+        ngx_gateway_evict_warned_generation = w->generation;
+
         ngx_log_error(NGX_LOG_WARN, ngx_cycle->log, 0,
-                      "gateway: eviction queue of worker slot %d is full",
-                      (int) s->owner);
+                      "gateway: eviction queue of worker slot %d (pid %P) "
+                      "is full: its sockets of resumed sessions are closed "
+                      "when they next read, or by their heartbeat timeout "
+                      "(further ones not logged)",
+                      (int) s->owner, w->pid);
         return;
     }
 
