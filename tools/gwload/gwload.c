@@ -472,66 +472,74 @@ static int
 gwload_parse_url(gwload_conf_t *conf)
 {
     int               rc;
-    char             *p, *host, *colon, *slash, name[256], port[8];
-    size_t            len;
-    struct addrinfo   hints, *res;
+    const char       *why;
+    gwload_ws_url_t   u;
 
-    p = conf->url;
+    rc = gwload_ws_url(conf->url, strlen(conf->url), &u);
 
-    if (strncmp(p, "wss://", 6) == 0) {
+    if (rc == GWLOAD_DECLINED) {
         fprintf(stderr, "gwload: wss:// is not supported yet\n");
         return GWLOAD_ERROR;
     }
 
-    if (strncmp(p, "ws://", 5) != 0) {
-        fprintf(stderr, "gwload: --url must start with ws://\n");
-        return GWLOAD_ERROR;
-    }
+    if (rc != GWLOAD_OK || u.host_len >= sizeof(conf->host)) {
+        if (u.bad && strcmp(u.bad, "scheme") == 0) {
+            fprintf(stderr, "gwload: --url must start with ws://\n");
 
-    host = p + 5;
-    slash = strpbrk(host, "/?");
-    len = slash ? (size_t) (slash - host) : strlen(host);
+        } else if (u.bad && strcmp(u.bad, "port") == 0) {
+            fprintf(stderr, "gwload: bad port in \"%s\"\n", conf->url);
 
-    if (len == 0 || len >= sizeof(name) || host[0] == '[') {
-        fprintf(stderr, "gwload: bad host in \"%s\" (IPv4 or a name)\n", p);
-        return GWLOAD_ERROR;
-    }
+        } else if (u.bad && strcmp(u.bad, "path") == 0) {
+            fprintf(stderr, "gwload: bad path in \"%s\"\n", conf->url);
 
-    memcpy(name, host, len);
-    name[len] = '\0';
-
-    /* the Host header is the authority as written */
-
-    memcpy(conf->host, name, len + 1);
-
-    strcpy(port, "80");
-    colon = strchr(name, ':');
-
-    if (colon) {
-        *colon = '\0';
-
-        if (colon[1] == '\0' || strlen(colon + 1) > 5
-            || strspn(colon + 1, "0123456789") != strlen(colon + 1)
-            || atoi(colon + 1) == 0 || atoi(colon + 1) > 65535)
-        {
-            fprintf(stderr, "gwload: bad port in \"%s\"\n", p);
-            return GWLOAD_ERROR;
+        } else {
+            fprintf(stderr, "gwload: bad host in \"%s\" (IPv4 or a name)\n",
+                    conf->url);
         }
 
-        strcpy(port, colon + 1);
+        return GWLOAD_ERROR;
     }
 
-    if (slash == NULL) {
-        conf->path = "/";
-
-    } else if (*slash == '?') {
+    if (u.path_len == 0 && u.query_len) {
         fprintf(stderr, "gwload: write the path before the query: "
                 "ws://host/path?query\n");
         return GWLOAD_ERROR;
-
-    } else {
-        conf->path = slash;
     }
+
+    /* the Host header is the authority as written */
+
+    memcpy(conf->host, u.host, u.host_len);
+    conf->host[u.host_len] = '\0';
+
+    /* the request-target: the path and the query behind it */
+    conf->path = u.path_len ? (char *) u.path : "/";
+
+    if (gwload_resolve(&u, &conf->dst, &why) != GWLOAD_OK) {
+        fprintf(stderr, "gwload: cannot resolve \"%.*s\": %s\n",
+                (int) u.name_len, u.name, why);
+        return GWLOAD_ERROR;
+    }
+
+    return GWLOAD_OK;
+}
+
+
+int
+gwload_resolve(const gwload_ws_url_t *u, struct sockaddr_in *dst,
+    const char **why)
+{
+    int               rc;
+    char              name[256], port[8];
+    struct addrinfo   hints, *res;
+
+    if (u->name_len >= sizeof(name)) {
+        *why = "name too long";
+        return GWLOAD_ERROR;
+    }
+
+    memcpy(name, u->name, u->name_len);
+    name[u->name_len] = '\0';
+    snprintf(port, sizeof(port), "%u", u->port);
 
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_INET;
@@ -539,12 +547,11 @@ gwload_parse_url(gwload_conf_t *conf)
 
     rc = getaddrinfo(name, port, &hints, &res);
     if (rc != 0) {
-        fprintf(stderr, "gwload: cannot resolve \"%s\": %s\n", name,
-                gai_strerror(rc));
+        *why = gai_strerror(rc);
         return GWLOAD_ERROR;
     }
 
-    memcpy(&conf->dst, res->ai_addr, sizeof(struct sockaddr_in));
+    memcpy(dst, res->ai_addr, sizeof(struct sockaddr_in));
     freeaddrinfo(res);
 
     return GWLOAD_OK;
@@ -553,6 +560,14 @@ gwload_parse_url(gwload_conf_t *conf)
 
 static int
 gwload_add_header(gwload_conf_t *conf, const char *h)
+{
+    return gwload_header_add(&conf->headers, &conf->headers_len, h, "gwload");
+}
+
+
+int
+gwload_header_add(char **headers, size_t *headers_len, const char *h,
+    const char *who)
 {
     char        *p;
     size_t       len;
@@ -564,27 +579,27 @@ gwload_add_header(gwload_conf_t *conf, const char *h)
     if (colon == NULL || colon == h || strpbrk(h, "\r\n")
         || strcspn(h, " \t") < (size_t) (colon - h))
     {
-        fprintf(stderr, "gwload: --header wants \"Name: value\", got \"%s\"\n",
-                h);
+        fprintf(stderr, "%s: --header wants \"Name: value\", got \"%s\"\n",
+                who, h);
         return GWLOAD_ERROR;
     }
 
-    if (conf->headers_len + len + 2 > GWLOAD_MAX_HEADERS_LEN) {
-        fprintf(stderr, "gwload: --header: more than %d bytes in all\n",
+    if (*headers_len + len + 2 > GWLOAD_MAX_HEADERS_LEN) {
+        fprintf(stderr, "%s: --header: more than %d bytes in all\n", who,
                 GWLOAD_MAX_HEADERS_LEN);
         return GWLOAD_ERROR;
     }
 
-    p = realloc(conf->headers, conf->headers_len + len + 3);
+    p = realloc(*headers, *headers_len + len + 3);
     if (p == NULL) {
         return GWLOAD_ERROR;
     }
 
-    memcpy(p + conf->headers_len, h, len);
-    memcpy(p + conf->headers_len + len, "\r\n", 3);
+    memcpy(p + *headers_len, h, len);
+    memcpy(p + *headers_len + len, "\r\n", 3);
 
-    conf->headers = p;
-    conf->headers_len += len + 2;
+    *headers = p;
+    *headers_len += len + 2;
 
     return GWLOAD_OK;
 }

@@ -124,4 +124,19 @@ int gwload_publish_main(int argc, char **argv);
 #include "gwload_conn.h"
 
 
+/*
+ * The IPv4 address of a split URL's host and port (getaddrinfo()); on
+ * error *why says what went wrong.
+ */
+int gwload_resolve(const gwload_ws_url_t *u, struct sockaddr_in *dst,
+    const char **why);
+
+/*
+ * --header "Name: value": checked, appended as a line to *headers; "who"
+ * prefixes the error messages.
+ */
+int gwload_header_add(char **headers, size_t *headers_len, const char *h,
+    const char *who);
+
+
 #endif /* _GWLOAD_H_INCLUDED_ */

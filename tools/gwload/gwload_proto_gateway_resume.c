@@ -34,8 +34,6 @@
 #include "gwload.h"
 #include "gwload_proto_gateway.h"
 
-#include <netdb.h>
-
 
 /* distinct resume_gateway_urls a worker keeps resolved */
 #define GWLOAD_GW_TARGETS_MAX       64
@@ -255,11 +253,10 @@ found:
 static int
 gwload_gw_target_parse(gwload_gw_target_t *t)
 {
-    int                rc;
-    char               url[GWLOAD_TARGET_MAX], name[256], port[8];
+    char               url[GWLOAD_TARGET_MAX];
     size_t             i, n, plen;
+    const char        *why;
     gwload_ws_url_t    u;
-    struct addrinfo    hints, *res;
 
     static const char  query[] = "?v=10&encoding=json";
 
@@ -284,7 +281,6 @@ gwload_gw_target_parse(gwload_gw_target_t *t)
     url[n] = '\0';
 
     if (gwload_ws_url(url, n, &u) != GWLOAD_OK || u.query_len
-        || u.name_len >= sizeof(name)
         || u.host_len + u.path_len + sizeof(query) + 1 > GWLOAD_TARGET_MAX)
     {
         return GWLOAD_ERROR;
@@ -305,23 +301,7 @@ gwload_gw_target_parse(gwload_gw_target_t *t)
     memcpy(t->target.path, u.path_len ? u.path : "/", plen);
     memcpy(t->target.path + plen, query, sizeof(query));
 
-    memcpy(name, u.name, u.name_len);
-    name[u.name_len] = '\0';
-    snprintf(port, sizeof(port), "%u", u.port);
-
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_INET;
-    hints.ai_socktype = SOCK_STREAM;
-
-    rc = getaddrinfo(name, port, &hints, &res);
-    if (rc != 0) {
-        return GWLOAD_ERROR;
-    }
-
-    memcpy(&t->target.dst, res->ai_addr, sizeof(struct sockaddr_in));
-    freeaddrinfo(res);
-
-    return GWLOAD_OK;
+    return gwload_resolve(&u, &t->target.dst, &why);
 }
 
 

@@ -26,7 +26,6 @@
 
 #include <getopt.h>
 #include <math.h>
-#include <netdb.h>
 #include <signal.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -403,64 +402,36 @@ gwload_pub_steps(gwload_pub_t *p, double rate, double duration, char *rates)
 static int
 gwload_pub_url(gwload_pub_t *p)
 {
-    int               rc;
-    char             *host, *slash, *colon, name[256], port[8];
-    size_t            len;
-    struct addrinfo   hints, *res;
+    const char       *why;
+    gwload_ws_url_t   u;
 
-    if (strncmp(p->url, "http://", 7) != 0) {
-        fprintf(stderr, "gwload publish: --url must start with http:// "
-                "(https is not supported)\n");
-        return GWLOAD_ERROR;
-    }
-
-    host = p->url + 7;
-    slash = strpbrk(host, "/?");
-    len = slash ? (size_t) (slash - host) : strlen(host);
-
-    if (len == 0 || len >= sizeof(name) || host[0] == '['
-        || (slash && *slash == '?'))
+    if (gwload_url(p->url, strlen(p->url), "http", &u) != GWLOAD_OK
+        || u.host_len >= sizeof(p->host) || (u.path_len == 0 && u.query_len))
     {
-        fprintf(stderr, "gwload publish: bad --url \"%s\"\n", p->url);
-        return GWLOAD_ERROR;
-    }
+        if (u.bad && strcmp(u.bad, "scheme") == 0) {
+            fprintf(stderr, "gwload publish: --url must start with http:// "
+                    "(https is not supported)\n");
 
-    memcpy(name, host, len);
-    name[len] = '\0';
-    memcpy(p->host, name, len + 1);
-
-    p->path = slash ? slash : "/";
-    strcpy(port, "80");
-
-    colon = strchr(name, ':');
-
-    if (colon) {
-        *colon = '\0';
-
-        if (colon[1] == '\0' || strlen(colon + 1) > 5
-            || strspn(colon + 1, "0123456789") != strlen(colon + 1)
-            || atoi(colon + 1) == 0 || atoi(colon + 1) > 65535)
-        {
+        } else if (u.bad && strcmp(u.bad, "port") == 0) {
             fprintf(stderr, "gwload publish: bad port in \"%s\"\n", p->url);
-            return GWLOAD_ERROR;
+
+        } else {
+            fprintf(stderr, "gwload publish: bad --url \"%s\"\n", p->url);
         }
 
-        strcpy(port, colon + 1);
-    }
-
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_INET;
-    hints.ai_socktype = SOCK_STREAM;
-
-    rc = getaddrinfo(name, port, &hints, &res);
-    if (rc != 0) {
-        fprintf(stderr, "gwload publish: cannot resolve \"%s\": %s\n", name,
-                gai_strerror(rc));
         return GWLOAD_ERROR;
     }
 
-    memcpy(&p->dst, res->ai_addr, sizeof(struct sockaddr_in));
-    freeaddrinfo(res);
+    memcpy(p->host, u.host, u.host_len);
+    p->host[u.host_len] = '\0';
+
+    p->path = u.path_len ? (char *) u.path : "/";
+
+    if (gwload_resolve(&u, &p->dst, &why) != GWLOAD_OK) {
+        fprintf(stderr, "gwload publish: cannot resolve \"%.*s\": %s\n",
+                (int) u.name_len, u.name, why);
+        return GWLOAD_ERROR;
+    }
 
     return GWLOAD_OK;
 }
@@ -469,49 +440,28 @@ gwload_pub_url(gwload_pub_t *p)
 static int
 gwload_pub_header(gwload_pub_t *p, const char *h)
 {
-    char        *buf;
-    size_t       len;
-    const char  *colon;
+    size_t  name_len;
 
-    len = strlen(h);
-    colon = strchr(h, ':');
+    /* the name, if it is one; gwload_header_add() judges the rest */
+    name_len = strcspn(h, ":");
 
-    if (colon == NULL || colon == h || strpbrk(h, "\r\n")
-        || strcspn(h, " \t") < (size_t) (colon - h))
-    {
-        fprintf(stderr, "gwload publish: --header wants \"Name: value\", "
-                "got \"%s\"\n", h);
-        return GWLOAD_ERROR;
-    }
-
-    if (p->headers_len + len + 2 > GWLOAD_MAX_HEADERS_LEN) {
-        fprintf(stderr, "gwload publish: --header: more than %d bytes in "
-                "all\n", GWLOAD_MAX_HEADERS_LEN);
-        return GWLOAD_ERROR;
-    }
-
-    if (colon - h == 12 && strncasecmp(h, "Content-Type", 12) == 0) {
-        p->content_type = 0;
-    }
-
-    if ((colon - h == 14 && strncasecmp(h, "Content-Length", 14) == 0)
-        || (colon - h == 4 && strncasecmp(h, "Host", 4) == 0))
+    if ((name_len == 14 && strncasecmp(h, "Content-Length", 14) == 0)
+        || (name_len == 4 && strncasecmp(h, "Host", 4) == 0))
     {
         fprintf(stderr, "gwload publish: --header: gwload sets %.*s "
-                "itself\n", (int) (colon - h), h);
+                "itself\n", (int) name_len, h);
         return GWLOAD_ERROR;
     }
 
-    buf = realloc(p->headers, p->headers_len + len + 3);
-    if (buf == NULL) {
+    if (gwload_header_add(&p->headers, &p->headers_len, h, "gwload publish")
+        != GWLOAD_OK)
+    {
         return GWLOAD_ERROR;
     }
 
-    memcpy(buf + p->headers_len, h, len);
-    memcpy(buf + p->headers_len + len, "\r\n", 3);
-
-    p->headers = buf;
-    p->headers_len += len + 2;
+    if (name_len == 12 && strncasecmp(h, "Content-Type", 12) == 0) {
+        p->content_type = 0;
+    }
 
     return GWLOAD_OK;
 }

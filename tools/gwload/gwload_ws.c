@@ -264,23 +264,43 @@ gwload_ws_retry_after(const u_char *buf, size_t len)
 int
 gwload_ws_url(const char *url, size_t len, gwload_ws_url_t *u)
 {
-    size_t       i;
+    if (len >= 6 && strncasecmp(url, "wss://", 6) == 0) {
+        memset(u, 0, sizeof(gwload_ws_url_t));
+        u->bad = "scheme";
+        return GWLOAD_DECLINED;
+    }
+
+    return gwload_url(url, len, "ws", u);
+}
+
+
+/*
+ * "SCHEME://host[:port][/path][?query]" (ws, http), split the same way;
+ * on GWLOAD_ERROR u->bad names the part at fault.
+ */
+
+int
+gwload_url(const char *url, size_t len, const char *scheme,
+    gwload_ws_url_t *u)
+{
+    size_t       i, slen;
     unsigned     port;
     const char  *p, *end, *colon;
 
     memset(u, 0, sizeof(gwload_ws_url_t));
 
     end = url + len;
+    slen = strlen(scheme);
 
-    if (len >= 6 && strncasecmp(url, "wss://", 6) == 0) {
-        return GWLOAD_DECLINED;
-    }
-
-    if (len < 5 || strncasecmp(url, "ws://", 5) != 0) {
+    if (len < slen + 3 || strncasecmp(url, scheme, slen) != 0
+        || memcmp(url + slen, "://", 3) != 0)
+    {
+        u->bad = "scheme";
         return GWLOAD_ERROR;
     }
 
-    u->host = url + 5;
+    u->host = url + slen + 3;
+    u->bad = "host";
 
     for (p = u->host; p < end && *p != '/' && *p != '?'; p++) {
         if (*p == '@' || *p == '[' || *p == '#' || (u_char) *p <= ' ') {
@@ -297,6 +317,7 @@ gwload_ws_url(const char *url, size_t len, gwload_ws_url_t *u)
 
     if (colon) {
         u->name_len = colon - u->host;
+        u->bad = "port";
         port = 0;
 
         for (i = 1; colon + i < p; i++) {
@@ -315,9 +336,11 @@ gwload_ws_url(const char *url, size_t len, gwload_ws_url_t *u)
     }
 
     if (u->name_len == 0) {
+        u->bad = "host";
         return GWLOAD_ERROR;
     }
 
+    u->bad = "path";
     u->path = p;
 
     while (p < end && *p != '?') {
@@ -335,6 +358,8 @@ gwload_ws_url(const char *url, size_t len, gwload_ws_url_t *u)
     if (memchr(u->query, '#', u->query_len)) {
         return GWLOAD_ERROR;
     }
+
+    u->bad = NULL;
 
     return GWLOAD_OK;
 }

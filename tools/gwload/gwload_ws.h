@@ -43,7 +43,7 @@
 #define GWLOAD_WS_RETRY_AFTER_MAX   86400
 
 
-/* a ws:// URL, split (gwload_ws_url()) */
+/* a ws:// (or http://) URL, split (gwload_ws_url(), gwload_url()) */
 typedef struct {
     const char     *host;           /* authority, for the Host header */
     size_t          host_len;
@@ -54,6 +54,8 @@ typedef struct {
     size_t          path_len;
     const char     *query;          /* from "?" to the end; may be empty */
     size_t          query_len;
+    const char     *bad;            /* on error: "scheme", "host", "port",
+                                       "path" */
 } gwload_ws_url_t;
 
 
@@ -102,6 +104,8 @@ size_t gwload_ws_request(u_char *buf, size_t size, gwload_conf_t *conf,
     const gwload_target_t *target, const u_char key[GWLOAD_WS_KEY_LEN]);
 int64_t gwload_ws_retry_after(const u_char *buf, size_t len);
 int gwload_ws_url(const char *url, size_t len, gwload_ws_url_t *u);
+int gwload_url(const char *url, size_t len, const char *scheme,
+    gwload_ws_url_t *u);
 gwload_ws_hs_e gwload_ws_response(u_char *buf, size_t len,
     const u_char key[GWLOAD_WS_KEY_LEN], int *status, size_t *hlen);
 void gwload_ws_accept(const u_char key[GWLOAD_WS_KEY_LEN], char out[29]);

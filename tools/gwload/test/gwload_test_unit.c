@@ -219,7 +219,37 @@ tu_reconnect(void)
     tu_check(tu_url("ws://h/a b") == GWLOAD_ERROR);
     tu_check(tu_url("ws://h/#f") == GWLOAD_ERROR);
 
+    /* what is at fault, for the error messages */
+    tu_check(tu_url("wss://h/") == GWLOAD_DECLINED
+             && strcmp(u.bad, "scheme") == 0);
+    tu_check(tu_url("http://h/") == GWLOAD_ERROR
+             && strcmp(u.bad, "scheme") == 0);
+    tu_check(tu_url("ws://u@h/") == GWLOAD_ERROR
+             && strcmp(u.bad, "host") == 0);
+    tu_check(tu_url("ws://:80/") == GWLOAD_ERROR
+             && strcmp(u.bad, "host") == 0);
+    tu_check(tu_url("ws://h:8x/") == GWLOAD_ERROR
+             && strcmp(u.bad, "port") == 0);
+    tu_check(tu_url("ws://h/a b") == GWLOAD_ERROR
+             && strcmp(u.bad, "path") == 0);
+    tu_check(tu_url("ws://h/") == GWLOAD_OK && u.bad == NULL);
+
 #undef tu_url
+
+#define tu_http(s)  gwload_url(s, strlen(s), "http", &u)
+
+    tu_check(tu_http("http://127.0.0.1:8080/api/v10/x?a=1") == GWLOAD_OK
+             && u.host_len == 14 && u.port == 8080 && u.path_len == 10
+             && u.query_len == 4);
+    tu_check(tu_http("HTTP://h") == GWLOAD_OK && u.port == 80
+             && u.path_len == 0);
+    tu_check(tu_http("ws://h/") == GWLOAD_ERROR
+             && strcmp(u.bad, "scheme") == 0);
+    tu_check(tu_http("http:/h/") == GWLOAD_ERROR);
+    tu_check(tu_http("http://h:65536/") == GWLOAD_ERROR
+             && strcmp(u.bad, "port") == 0);
+
+#undef tu_http
 
     /* the request goes to the target's host and path */
 
