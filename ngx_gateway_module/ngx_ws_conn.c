@@ -68,6 +68,7 @@ static void ngx_ws_shutdown(ngx_ws_conn_t *ws);
 static void ngx_ws_timeout(ngx_ws_conn_t *ws);
 static ngx_int_t ngx_ws_queue(ngx_ws_conn_t *ws, ngx_ws_out_t *out,
     size_t bytes, ngx_uint_t control);
+static ngx_ws_out_t *ngx_ws_out_new(ngx_ws_conn_t *ws, size_t len);
 static void ngx_ws_out_free(ngx_ws_out_t *out);
 static ngx_int_t ngx_ws_flush(ngx_ws_conn_t *ws);
 static void ngx_ws_out_advance(ngx_ws_conn_t *ws, ngx_buf_t *bufs,
@@ -388,18 +389,12 @@ ngx_ws_takeover_response(ngx_ws_conn_t *ws, ngx_http_request_t *r)
         len += b->last - b->pos;
     }
 
-    out = ngx_ws_alloc(ws->conf->main, sizeof(ngx_ws_out_t) + len,
-                       r->connection->log);
+    /* the request still owns the connection: no ngx_ws_abort() here */
+
+    out = ngx_ws_out_new(ws, len);
     if (out == NULL) {
         return NGX_ERROR;
     }
-
-    out->next = NULL;
-    out->free = NULL;
-    out->data = ws->conf->main;
-    out->head_pos = 0;
-    out->head_last = 0;
-    out->pos = (u_char *) (out + 1);
 
     p = out->pos;
 
@@ -972,10 +967,26 @@ ngx_ws_out_alloc(ngx_ws_conn_t *ws, size_t len)
 {
     ngx_ws_out_t  *out;
 
+    out = ngx_ws_out_new(ws, len);
+    if (out == NULL) {
+        ngx_ws_abort(ws, "out of memory");
+        return NULL;
+    }
+
+    return out;
+}
+
+
+/* the entry itself, for callers that handle running out of memory */
+
+static ngx_ws_out_t *
+ngx_ws_out_new(ngx_ws_conn_t *ws, size_t len)
+{
+    ngx_ws_out_t  *out;
+
     out = ngx_ws_alloc(ws->conf->main, sizeof(ngx_ws_out_t) + len,
                        ws->connection->log);
     if (out == NULL) {
-        ngx_ws_abort(ws, "out of memory");
         return NULL;
     }
 
