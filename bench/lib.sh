@@ -36,11 +36,51 @@ machine_line() {
     echo "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r), nginx $(/usr/sbin/nginx -v 2>&1 | sed 's|.*/||')"
 }
 
-# the zone's used bytes from /admin/status of the node in $RUN_DIR
-zone_used() {
+# /admin/status of the node in $RUN_DIR
+admin_status() {
     curl -fsS -H "Authorization: Admin $(cat "$RUN_DIR/admin.secret")" \
-        "http://127.0.0.1:$PORT/admin/status" \
+        "http://127.0.0.1:$PORT/admin/status"
+}
+
+# the zone's used bytes from /admin/status
+zone_used() {
+    admin_status \
         | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["zone"]["used"])'
+}
+
+# wait_holding FILE [PID] [TENTHS]: until gwload (PID, if given, still
+# running) says in FILE that every connection is established and held
+wait_holding() {
+    local i
+    for i in $(seq 1 "${3:-600}"); do
+        grep -q holding "$1" && return 0
+        [ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null && break
+        sleep 0.1
+    done
+    grep -q holding "$1"
+}
+
+# A reconnect herd comes faster than a respawned worker accepts: deep
+# accept queues (somaxconn caps the listen backlog) for the run;
+# restore_backlogs puts the kernel's values back.  Without root they stay
+# as they are.
+backlog_sysctls="net.core.somaxconn net.ipv4.tcp_max_syn_backlog"
+saved_backlogs=
+
+raise_backlogs() {
+    saved_backlogs=$(sysctl -n $backlog_sysctls 2>/dev/null | tr '\n' ' ')
+    sysctl -q -w net.core.somaxconn="$1" net.ipv4.tcp_max_syn_backlog="$1" \
+        2>/dev/null || echo "$(basename "$0"): kernel backlogs left as they are" >&2
+}
+
+restore_backlogs() {
+    local k v
+    set -- $saved_backlogs
+    for k in $backlog_sysctls; do
+        v=${1:-}
+        shift || true
+        [ -n "$v" ] && sysctl -q -w "$k=$v" 2>/dev/null || true
+    done
 }
 
 # a node of $WORKERS workers in $RUN_DIR on free ports, stopped on exit

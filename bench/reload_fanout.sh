@@ -47,11 +47,7 @@ tail -n +2 "$RUN_DIR/tokens.txt" > "$RUN_DIR/subscribers.txt"
     > "$work/subscribers.out" 2>&1 &
 load=$!
 
-for i in $(seq 1 600); do
-    grep -q holding "$work/subscribers.out" && break
-    sleep 0.1
-done
-grep -q holding "$work/subscribers.out" || {
+wait_holding "$work/subscribers.out" "$load" || {
     echo "reload_fanout: the sessions did not all identify" >&2
     exit 1
 }

@@ -21,21 +21,9 @@ out=$results/tmp/resume_floor
 rm -rf "$out"
 mkdir -p "$out"
 
-# as bench/resume_storm.sh: deep accept queues for the run, restored
-sysctls="net.core.somaxconn net.ipv4.tcp_max_syn_backlog"
-saved=$(sysctl -n $sysctls 2>/dev/null | tr '\n' ' ')
-restore_sysctls() {
-    local k v
-    set -- $saved
-    for k in $sysctls; do
-        v=${1:-}
-        shift || true
-        [ -n "$v" ] && sysctl -q -w "$k=$v" 2>/dev/null || true
-    done
-}
-trap restore_sysctls EXIT
-sysctl -q -w net.core.somaxconn=16384 net.ipv4.tcp_max_syn_backlog=16384 \
-    2>/dev/null || echo "resume_floor: kernel backlogs left as they are" >&2
+# as bench/resume_storm.sh: deep accept queues for the run
+raise_backlogs 16384
+trap restore_backlogs EXIT
 
 ulimit -n "$(ulimit -Hn)"
 

@@ -49,27 +49,13 @@ work=$results/tmp/resume_storm
 rm -rf "$work"
 mkdir -p "$work"
 
-# A herd reconnects faster than a respawned worker starts accepting: deep
-# accept queues for the run (somaxconn caps the listen backlog), restored
-# on exit.  Without root the kernel's defaults stay, and the SYNs the
-# queues drop are counted (listen_overflows).
-sysctls="net.core.somaxconn net.ipv4.tcp_max_syn_backlog"
-saved=$(sysctl -n $sysctls 2>/dev/null | tr '\n' ' ')
-restore_sysctls() {
-    local k v
-    set -- $saved
-    for k in $sysctls; do
-        v=${1:-}
-        shift || true
-        [ -n "$v" ] && sysctl -q -w "$k=$v" 2>/dev/null || true
-    done
-}
-sysctl -q -w net.core.somaxconn=16384 net.ipv4.tcp_max_syn_backlog=16384 \
-    2>/dev/null || echo "resume_storm: kernel backlogs left as they are" >&2
+# deep accept queues for the herd; the SYNs they still drop are counted
+# (listen_overflows)
+raise_backlogs 16384
 
 export RUN_DIR=$work/node WORKERS=$workers
 start_node
-trap 'stop_node; restore_sysctls' EXIT
+trap 'stop_node; restore_backlogs' EXIT
 
 # the rendered node with room for the survivors' share of the killed
 # worker's sessions (the descriptor limit is 20000), a zone for 60000
@@ -96,11 +82,6 @@ base=4000000000
 channel=$((base + n + 1 + 1))
 head -1 "$RUN_DIR/tokens.txt" > "$RUN_DIR/publisher.txt"
 tail -n +2 "$RUN_DIR/tokens.txt" > "$RUN_DIR/subscribers.txt"
-
-admin_status() {
-    curl -fsS -H "Authorization: Admin $(cat "$RUN_DIR/admin.secret")" \
-        "http://127.0.0.1:$PORT/admin/status"
-}
 
 # storm NAME BACKOFF: one run, the kill at 4 s into the message stream
 # set_limit R: gateway_upgrade_limit rate=R burst=R, by a reload while no
@@ -140,12 +121,7 @@ storm() {
         > "$out/subscribers.out" 2>&1 &
     load=$!
 
-    for i in $(seq 1 1200); do
-        grep -q holding "$out/subscribers.out" && break
-        kill -0 "$load" 2>/dev/null || break
-        sleep 0.1
-    done
-    grep -q holding "$out/subscribers.out" || {
+    wait_holding "$out/subscribers.out" "$load" 1200 || {
         echo "resume_storm: $name: the sessions did not all identify" >&2
         cat "$out/subscribers.out" >&2
         return 1

@@ -44,8 +44,7 @@ sleep 3
 
 rss1=$(workers_rss_kb "$master")
 zone1=$(zone_used)
-sessions=$(curl -fsS -H "Authorization: Admin $(cat "$RUN_DIR/admin.secret")" \
-    "http://127.0.0.1:$PORT/admin/status" \
+sessions=$(admin_status \
     | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["sessions"]["attached"])')
 
 wait "$load"
