@@ -36,6 +36,19 @@ machine_line() {
     echo "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r), nginx $(/usr/sbin/nginx -v 2>&1 | sed 's|.*/||')"
 }
 
+# seed_guild N BASE: one guild of N + 1 members (ids from BASE, gwctl
+# seed) in the node of $RUN_DIR: the first member's token in
+# $RUN_DIR/publisher.txt, the other N in $RUN_DIR/subscribers.txt, the
+# guild's channel id in $channel
+seed_guild() {
+    "$build/bin/gwctl" seed --users $(($1 + 1)) --guilds 1 \
+        --members $(($1 + 1)) --id-base "$2" --out "$RUN_DIR/tokens.txt" \
+        --quiet
+    channel=$(($2 + $1 + 1 + 1))
+    head -1 "$RUN_DIR/tokens.txt" > "$RUN_DIR/publisher.txt"
+    tail -n +2 "$RUN_DIR/tokens.txt" > "$RUN_DIR/subscribers.txt"
+}
+
 # /admin/status of the node in $RUN_DIR
 admin_status() {
     curl -fsS -H "Authorization: Admin $(cat "$RUN_DIR/admin.secret")" \

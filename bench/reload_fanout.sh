@@ -31,13 +31,7 @@ export RUN_DIR=$work/node WORKERS=2
 start_node
 master=$(cat "$RUN_DIR/nginx.pid")
 
-base=5000000000
-"$build/bin/gwctl" seed --users $((subs + 1)) --guilds 1 \
-    --members $((subs + 1)) --id-base $base --out "$RUN_DIR/tokens.txt" \
-    --quiet
-channel=$((base + subs + 1 + 1))
-head -1 "$RUN_DIR/tokens.txt" > "$RUN_DIR/publisher.txt"
-tail -n +2 "$RUN_DIR/tokens.txt" > "$RUN_DIR/subscribers.txt"
+seed_guild "$subs" 5000000000
 
 "$build/bin/gwload" --url "ws://127.0.0.1:$PORT/gateway" --protocol gateway \
     --proto-opt tokens="$RUN_DIR/subscribers.txt" --proto-opt intents=33281 \

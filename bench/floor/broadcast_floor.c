@@ -28,26 +28,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "floor.h"
+
 #define MESSAGE_SIZE  700
 #define PROCS         2
-
-static double
-now(void)
-{
-    struct timespec  t;
-
-    clock_gettime(CLOCK_REALTIME, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
-}
-
-
-static int
-cmp(const void *a, const void *b)
-{
-    double  x = *(const double *) a, y = *(const double *) b;
-
-    return (x > y) - (x < y);
-}
 
 
 static void

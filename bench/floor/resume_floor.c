@@ -36,6 +36,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "floor.h"
+
 #define REQUEST_SIZE   230      /* GET /?v=10&encoding=json + WS headers */
 #define HELLO_SIZE     250      /* 101 response + Hello, one write */
 #define RESUME_SIZE    160      /* op 6, masked */
@@ -57,25 +59,6 @@ typedef struct {
 
 
 static char  zeros[4096];
-
-
-static double
-now(void)
-{
-    struct timespec  t;
-
-    clock_gettime(CLOCK_REALTIME, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
-}
-
-
-static int
-cmp(const void *a, const void *b)
-{
-    double  x = *(const double *) a, y = *(const double *) b;
-
-    return (x > y) - (x < y);
-}
 
 
 static void
